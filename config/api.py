@@ -1,0 +1,22 @@
+"""The NinjaAPI root at /api/v1/: every context router, behind one auth and one error envelope."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from carekit.accounts.api import router as accounts_router
+from carekit.core.api import WorkspaceAuth
+from carekit.core.api.errors import install_error_handlers
+from carekit.core.events.api import router as events_router
+
+api = NinjaAPI(
+    title="Carekit API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=WorkspaceAuth(),
+    docs_url="/docs",
+    description="Bearer tokens (`Authorization: Bearer ck_...`) for integrations; session auth for the UI.",
+)
+install_error_handlers(api)
+api.add_router("", events_router)
+api.add_router("", accounts_router)

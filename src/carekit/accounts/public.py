@@ -1,0 +1,38 @@
+"""What other contexts may use from accounts: frozen facts, never models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carekit.accounts.models import Membership, Team
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    member_id: str
+    user_id: str
+    display_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class TeamRef:
+    team_id: str
+    name: str
+    member_ids: tuple[str, ...]
+
+
+def agents(workspace_id: int) -> list[AgentRef]:
+    rows = Membership.objects.select_related("user").filter(workspace_id=workspace_id).order_by("id")
+    return [AgentRef(m.public_id, m.user.public_id, m.user.full_name or m.user.email, m.role) for m in rows]
+
+
+def teams(workspace_id: int) -> list[TeamRef]:
+    rows = (
+        Team.objects.filter(workspace_id=workspace_id)
+        .prefetch_related("members__membership")
+        .order_by("name")
+    )
+    return [
+        TeamRef(t.public_id, t.name, tuple(tm.membership.public_id for tm in t.members.all())) for t in rows
+    ]

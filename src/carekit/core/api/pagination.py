@@ -1,0 +1,38 @@
+"""Cursor pagination: stable under inserts, opaque and tamper-evident cursors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.db.models import QuerySet
+
+from carekit.core.api.errors import ApiError
+
+_SALT = "carekit.cursor"
+MAX_LIMIT = 200
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def paginate(qs: QuerySet[Any], *, cursor: str | None, limit: int = 50) -> Page:
+    """Newest first by primary key; `cursor` is the value returned as `next_cursor` by the previous page."""
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ApiError(422, "validation_error", f"limit must be between 1 and {MAX_LIMIT}")
+    qs = qs.order_by("-pk")
+    if cursor:
+        try:
+            last_pk = int(signing.loads(cursor, salt=_SALT))
+        except (signing.BadSignature, ValueError, TypeError):
+            raise ApiError(400, "invalid_cursor", "The cursor is not valid.") from None
+        qs = qs.filter(pk__lt=last_pk)
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = signing.dumps(rows[-1].pk, salt=_SALT) if more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)

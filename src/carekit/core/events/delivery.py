@@ -1,0 +1,156 @@
+"""Running deliveries: claim with a lease, run handler + mark done atomically, retry, dead-letter, sweep."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carekit.core.events.registry import get_handler
+from carekit.core.models import DeliveryStatus, EventDelivery
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 200
+
+
+class LeaseLost(Exception):
+    """Another worker took this delivery over (our lease expired); our transaction must roll back."""
+
+
+def enqueue_deliveries(ids: Iterable[int], *, delay: float | None = None) -> None:
+    from carekit.core.tasks import process_deliveries
+
+    batch = list(ids)
+    for start in range(0, len(batch), CHUNK):
+        chunk = batch[start : start + CHUNK]
+        if delay:
+            process_deliveries.schedule((chunk,), delay=delay)
+        else:
+            process_deliveries(chunk)
+
+
+def backoff_seconds(attempts: int) -> float:
+    return float(settings.EVENT_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)))
+
+
+def claim(ids: Iterable[int], *, now: datetime | None = None) -> tuple[uuid.UUID, list[EventDelivery]]:
+    """Take a lease on the due, pending deliveries among `ids`; return the token and what was claimed."""
+    now = now or timezone.now()
+    token = uuid.uuid4()
+    with transaction.atomic(durable=True):
+        EventDelivery.objects.filter(
+            id__in=list(ids), status=DeliveryStatus.PENDING, available_at__lte=now
+        ).update(
+            status=DeliveryStatus.RUNNING,
+            lease_token=token,
+            lease_expires_at=now + timedelta(seconds=settings.EVENT_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+    claimed = list(EventDelivery.objects.filter(lease_token=token).select_related("event").order_by("id"))
+    return token, claimed
+
+
+def run_one(delivery: EventDelivery, token: uuid.UUID) -> DeliveryStatus | None:
+    """Run one claimed delivery. Returns its new status, or None if the lease was lost."""
+    info = get_handler(delivery.handler)
+    try:
+        with transaction.atomic(durable=True):
+            if info is None:
+                raise LookupError(f"no handler named {delivery.handler!r} is registered")
+            info.func(delivery.event)
+            marked = EventDelivery.objects.filter(
+                id=delivery.pk, lease_token=token, status=DeliveryStatus.RUNNING
+            ).update(status=DeliveryStatus.DONE, completed_at=timezone.now(), lease_token=None, last_error="")
+            if marked != 1:
+                raise LeaseLost(delivery.pk)
+    except LeaseLost:
+        logger.warning("delivery %s lost its lease; its effects were rolled back", delivery.pk)
+        return None
+    except Exception as exc:  # any handler failure is retried; the error text is kept for operators
+        return _record_failure(delivery, token, exc)
+    return DeliveryStatus.DONE
+
+
+def _record_failure(delivery: EventDelivery, token: uuid.UUID, exc: Exception) -> DeliveryStatus | None:
+    dead = delivery.attempts >= settings.EVENT_MAX_ATTEMPTS
+    status = DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING
+    delay = backoff_seconds(delivery.attempts)
+    with transaction.atomic(durable=True):
+        updated = EventDelivery.objects.filter(id=delivery.pk, lease_token=token).update(
+            status=status,
+            lease_token=None,
+            lease_expires_at=None,
+            available_at=timezone.now() + timedelta(seconds=delay),
+            last_error=f"{type(exc).__name__}: {exc}"[:4000],
+        )
+    if not updated:
+        return None
+    logger.warning(
+        "delivery %s (%s) failed attempt %s: %s", delivery.pk, delivery.handler, delivery.attempts, exc
+    )
+    if not dead:
+        enqueue_deliveries([delivery.pk], delay=delay)
+    return status
+
+
+def process(ids: Iterable[int]) -> dict[str, int]:
+    """Claim and run the given deliveries (the body of the `process_deliveries` job)."""
+    token, claimed = claim(ids)
+    counts = {"done": 0, "retry": 0, "dead": 0, "lost": 0}
+    names = {DeliveryStatus.DONE: "done", DeliveryStatus.PENDING: "retry", DeliveryStatus.DEAD: "dead"}
+    for delivery in claimed:
+        status = run_one(delivery, token)
+        counts[names[status] if status else "lost"] += 1
+    return counts
+
+
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Recover work: expired leases (a killed worker) and pending deliveries nobody picked up."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        expired = list(
+            EventDelivery.objects.filter(status=DeliveryStatus.RUNNING, lease_expires_at__lt=now).values_list(
+                "id", flat=True
+            )
+        )
+        released = EventDelivery.objects.filter(
+            id__in=expired, status=DeliveryStatus.RUNNING, lease_expires_at__lt=now
+        ).update(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, available_at=now)
+    stale_before = now - timedelta(seconds=settings.EVENT_SWEEP_GRACE_SECONDS)
+    stale = set(
+        EventDelivery.objects.filter(status=DeliveryStatus.PENDING, available_at__lte=stale_before)
+        .order_by("id")
+        .values_list("id", flat=True)[:50_000]
+    )
+    todo = sorted(stale.union(expired))
+    enqueue_deliveries(todo)
+    return {"released": released, "enqueued": len(todo)}
+
+
+def retry_dead(*, workspace_id: int | None = None, ids: Iterable[int] | None = None) -> int:
+    """Put dead letters back in the queue with attempts reset; runs in the caller's transaction."""
+    qs = EventDelivery.objects.filter(status=DeliveryStatus.DEAD)
+    if workspace_id is not None:
+        qs = qs.filter(workspace_id=workspace_id)
+    if ids is not None:
+        qs = qs.filter(id__in=list(ids))
+    chosen = list(qs.select_for_update().values_list("id", flat=True))
+    EventDelivery.objects.filter(id__in=chosen).update(
+        status=DeliveryStatus.PENDING, attempts=0, available_at=timezone.now(), last_error=""
+    )
+    transaction.on_commit(lambda: enqueue_deliveries(chosen))
+    return len(chosen)
+
+
+def dead_letters(workspace_id: int | None = None):
+    qs = EventDelivery.objects.filter(status=DeliveryStatus.DEAD).select_related("event").order_by("-id")
+    if workspace_id is not None:
+        qs = qs.filter(workspace_id=workspace_id)
+    return qs

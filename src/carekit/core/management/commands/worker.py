@@ -1,0 +1,28 @@
+"""`carekit worker`: run Huey consumers (event deliveries, periodic tasks) in this process."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.management.base import BaseCommand
+
+from carekit.core.jobs import Heartbeat, make_consumer
+
+
+class Command(BaseCommand):
+    help = "Run background workers (event deliveries and periodic tasks)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--threads", type=int, default=None, help="worker threads (default WORKER_THREADS)"
+        )
+
+    def handle(self, *args, threads: int | None = None, **options):
+        logging.getLogger("huey").setLevel(logging.INFO)
+        consumer = make_consumer(workers=threads)
+        heartbeat = Heartbeat("worker")
+        heartbeat.start()
+        try:
+            consumer.run()
+        finally:
+            heartbeat.stop()
