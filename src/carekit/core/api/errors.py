@@ -90,6 +90,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+            return envelope(400, "malformed_json", "The request body is not valid JSON.")
         return envelope(exc.status_code, STATUS_CODES.get(exc.status_code, "error"), str(exc.message))
 
     @api.exception_handler(Http404)
