@@ -23,18 +23,21 @@ def _on_postgres() -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that need a server this run does not have are deselected (and reported), never skipped."""
-    keep, dropped = [], []
+    keep, dropped, reasons = [], [], set()
     redis = bool(os.environ.get("CAREKIT_TEST_REDIS_URL"))
     for item in items:
-        if (item.get_closest_marker("redis") and not redis) or (item.get_closest_marker("postgres") and not _on_postgres()):
+        if item.get_closest_marker("redis") and not redis:
+            reasons.add("CAREKIT_TEST_REDIS_URL unset")
+            dropped.append(item)
+        elif item.get_closest_marker("postgres") and not _on_postgres():
+            reasons.add("not on PostgreSQL")
             dropped.append(item)
         else:
             keep.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
-        reason = "CAREKIT_TEST_REDIS_URL unset" if not redis else "not on PostgreSQL"
-        config._carekit_deselected = (len(dropped), reason)  # type: ignore[attr-defined]
+        config._carekit_deselected = (len(dropped), ", ".join(sorted(reasons)))  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -44,7 +47,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     allowed = _allowed_skips()
     bad = [r.nodeid for r in terminalreporter.stats.get("skipped", []) if r.nodeid not in allowed]
     if bad:
-        terminalreporter.write_line("carekit: skipped tests not on tests/allowed-skips.txt (this fails the run):")
+        terminalreporter.write_line(
+            "carekit: skipped tests not on tests/allowed-skips.txt (this fails the run):"
+        )
         for nodeid in bad:
             terminalreporter.write_line(f"  {nodeid}")
         config._carekit_bad_skips = bad  # type: ignore[attr-defined]

@@ -169,7 +169,9 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 # --- jobs (Huey) ----------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
-HUEY_FILE = env("HUEY_FILE", str(VAR_DIR / "huey.sqlite3"))
+HUEY_FILE = env(
+    "HUEY_FILE", str(VAR_DIR / (f"test-huey-{os.getpid()}.sqlite3" if TESTING else "huey.sqlite3"))
+)
 HUEY_NAME = env("HUEY_NAME", "carekit")
 WORKER_THREADS = int(env("WORKER_THREADS", "2"))
 

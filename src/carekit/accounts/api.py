@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from carekit.accounts import selectors, services
@@ -148,11 +148,11 @@ def change_member_role(request: HttpRequest, member_id: str, body: MemberPatch) 
 
 
 @router.delete("/members/{member_id}", response={204: None})
-def remove_member(request: HttpRequest, member_id: str) -> tuple[int, None]:
+def remove_member(request: HttpRequest, member_id: str) -> Status:
     p = need(request, "accounts:write")
     with transaction.atomic(durable=True):
         services.member_remove(actor=p.actor, membership=selectors.member(p.workspace_id, member_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/teams", response=TeamPage)
@@ -163,13 +163,13 @@ def list_teams(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.post("/teams", response={201: TeamOut})
-def create_team(request: HttpRequest, body: TeamIn) -> tuple[int, dict[str, Any]]:
+def create_team(request: HttpRequest, body: TeamIn) -> Status:
     p = need(request, "accounts:write")
     with transaction.atomic(durable=True):
         team = services.team_create(
             actor=p.actor, workspace=selectors.workspace(p.workspace_id), name=body.name
         )
-    return 201, {"id": team.public_id, "name": team.name, "member_ids": []}
+    return Status(201, {"id": team.public_id, "name": team.name, "member_ids": []})
 
 
 @router.get("/teams/{team_id}", response=TeamOut)
@@ -189,14 +189,14 @@ def add_team_member(request: HttpRequest, team_id: str, body: TeamMemberIn) -> d
 
 
 @router.delete("/teams/{team_id}/members/{member_id}", response={204: None})
-def remove_team_member(request: HttpRequest, team_id: str, member_id: str) -> tuple[int, None]:
+def remove_team_member(request: HttpRequest, team_id: str, member_id: str) -> Status:
     p = need(request, "accounts:write")
     with transaction.atomic(durable=True):
         team = selectors.team(p.workspace_id, team_id)
         services.team_remove_member(
             actor=p.actor, team=team, membership=selectors.member(p.workspace_id, member_id)
         )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tokens", response=TokenPage)
@@ -207,7 +207,7 @@ def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int = 50
 
 
 @router.post("/tokens", response={201: TokenCreated})
-def create_token(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, body: TokenIn) -> Status:
     p = need(request, "tokens:manage")
     with transaction.atomic(durable=True):
         issued = services.api_token_create(
@@ -218,7 +218,7 @@ def create_token(request: HttpRequest, body: TokenIn) -> tuple[int, dict[str, An
             held_scopes=p.scopes,
             created_by=request.user if p.user_id else None,  # type: ignore[arg-type]
         )
-    return 201, {**_token(issued.token), "secret": issued.secret}
+    return Status(201, {**_token(issued.token), "secret": issued.secret})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut)

@@ -28,6 +28,7 @@ class RouteCall:
     foreign_ids: set[str] = field(default_factory=set)
     own_ids: set[str] = field(default_factory=set)
     items_key: str = "items"
+    item_id: Callable[[dict[str, Any]], str] = lambda item: item["id"]
 
 
 @dataclass(frozen=True)

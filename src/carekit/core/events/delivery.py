@@ -122,7 +122,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         )
         released = EventDelivery.objects.filter(
             id__in=expired, status=DeliveryStatus.RUNNING, lease_expires_at__lt=now
-        ).update(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None, available_at=now)
+        ).update(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None)
     stale_before = now - timedelta(seconds=settings.EVENT_SWEEP_GRACE_SECONDS)
     stale = set(
         EventDelivery.objects.filter(status=DeliveryStatus.PENDING, available_at__lte=stale_before)

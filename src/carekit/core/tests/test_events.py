@@ -1,0 +1,147 @@
+"""The outbox: events exist only with their transaction, and every delivery's effect happens once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from carekit.core.events import Actor, EventSpec, emit, emit_many
+from carekit.core.events import delivery as outbox
+from carekit.core.events.writer import EventError
+from carekit.core.models import DeliveryStatus, Event, EventDelivery
+from carekit.core.probe.models import ProbeEffect
+from carekit.testing.tenants import make_workspace
+
+pytestmark = [pytest.mark.sqlite]
+SYSTEM = Actor.system("test")
+
+
+def _emit(ws, type_="probe.thing.happened", **payload):
+    return emit(
+        workspace_id=ws.pk, type=type_, subject_type="thing", subject_id="t1", actor=SYSTEM, payload=payload
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_emitted_in_rolled_back_transaction_does_not_exist():
+    ws = make_workspace()
+    before = Event.objects.count()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        _emit(ws)
+        raise Boom
+
+    assert Event.objects.count() == before
+    assert EventDelivery.objects.count() == 0
+    assert ProbeEffect.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_event_is_delivered_once_after_commit():
+    ws = make_workspace()
+    with transaction.atomic():
+        ev = _emit(ws)
+        assert ProbeEffect.objects.count() == 0  # nothing runs before commit
+    assert list(ProbeEffect.objects.values_list("event_id", "handler")) == [(ev.pk, "probe.record")]
+    d = EventDelivery.objects.get(event=ev)
+    assert (d.status, d.attempts) == (DeliveryStatus.DONE, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handler_failing_twice_then_succeeding_has_its_effect_once(settings):
+    settings.EVENT_RETRY_BASE_SECONDS = 0
+    ws = make_workspace()
+    with transaction.atomic():
+        ev = _emit(ws, "probe.flaky.happened", fail_times=2)
+    # With no backoff the retries run at once (immediate job mode): attempt 1 and 2 fail, 3 succeeds.
+    d = EventDelivery.objects.get(event=ev)
+    assert (d.status, d.attempts, d.last_error) == (DeliveryStatus.DONE, 3, "")
+    assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 1  # failed runs rolled back their writes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exhausted_retries_become_a_dead_letter_that_can_be_retried(settings):
+    settings.EVENT_RETRY_BASE_SECONDS = 0
+    settings.EVENT_MAX_ATTEMPTS = 2
+    ws = make_workspace()
+    with transaction.atomic():
+        ev = _emit(ws, "probe.flaky.happened", fail_times=3)
+    d = EventDelivery.objects.get(event=ev)
+    assert (d.status, d.attempts) == (DeliveryStatus.DEAD, 2)
+    assert d.last_error == "RuntimeError: planned failure 2"
+    assert list(outbox.dead_letters(ws.pk)) == [d]
+    assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 0
+
+    settings.EVENT_MAX_ATTEMPTS = 8
+    with transaction.atomic():
+        assert outbox.retry_dead(workspace_id=ws.pk) == 1
+    d.refresh_from_db()  # re-queued on commit: the handler fails a third time, then succeeds
+    assert d.status == DeliveryStatus.DONE
+    assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_event_whose_process_died_between_commit_and_enqueue_is_still_delivered(monkeypatch):
+    ws = make_workspace()
+    monkeypatch.setattr("carekit.core.events.writer._enqueue_after_commit", lambda ids: None)  # the crash
+    with transaction.atomic():
+        ev = _emit(ws)
+    d = EventDelivery.objects.get(event=ev)
+    assert d.status == DeliveryStatus.PENDING
+    assert outbox.sweep()["enqueued"] == 0  # inside the grace period the sweeper leaves it alone
+    later = timezone.now() + timedelta(minutes=5)
+    assert outbox.sweep(now=later)["enqueued"] == 1
+    d.refresh_from_db()
+    assert d.status == DeliveryStatus.DONE
+    assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_expired_lease_is_released_and_the_late_worker_rolls_back():
+    ws = make_workspace()
+    with transaction.atomic():
+        ev = _emit(ws)
+    d = EventDelivery.objects.get(event=ev)
+    EventDelivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.PENDING)  # as if never run
+    ProbeEffect.objects.all().delete()
+    token, claimed = outbox.claim([d.pk])  # worker A claims, then stalls past its lease
+    assert [c.pk for c in claimed] == [d.pk]
+    expired = timezone.now() + timedelta(minutes=5)
+    assert outbox.sweep(now=expired)["released"] == 1  # worker B takes over and completes it
+    d.refresh_from_db()
+    assert d.status == DeliveryStatus.DONE
+    assert outbox.run_one(claimed[0], token) is None  # A wakes up: its effects roll back
+    assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_emit_writes_events_and_deliveries():
+    ws = make_workspace()
+    specs = [EventSpec(ws.pk, "probe.thing.happened", "thing", str(i), SYSTEM, {"n": i}) for i in range(250)]
+    with transaction.atomic():
+        events = emit_many(specs)
+    assert len({e.public_id for e in events}) == 250
+    assert EventDelivery.objects.filter(status=DeliveryStatus.DONE, event__workspace=ws).count() == 250
+    assert ProbeEffect.objects.count() == 250
+
+
+@pytest.mark.django_db
+def test_emit_refuses_bad_events(workspace):
+    with pytest.raises(EventError, match="not <context>.<entity>.<verb>"):
+        _emit(workspace, "Bad Type")
+    with pytest.raises(EventError, match="personal data"):
+        _emit(workspace, email="a@b.c")
+    assert Event.objects.filter(workspace=workspace, type__startswith="probe").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emit_outside_a_transaction_is_refused():
+    ws = make_workspace()
+    with pytest.raises(EventError, match="inside the entry point's transaction"):
+        _emit(ws)
