@@ -48,30 +48,29 @@ class ApiCaller:
     secret: str
     client: Client
 
-    def _headers(self) -> dict[str, str]:
-        return {"HTTP_AUTHORIZATION": f"Bearer {self.secret}"}
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret}"}
 
-    def get(self, path: str, **params: Any):
-        return self.client.get(_api(path), params, **self._headers())
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(_api(path), params, headers=self.headers)
 
-    def post(self, path: str, body: Any = None, *, raw: bytes | str | None = None):
+    def post(self, path: str, body: Any = None, *, raw: bytes | str | None = None) -> Any:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
-        return self.client.post(_api(path), data, content_type="application/json", **self._headers())
+        return self.client.post(_api(path), data, content_type="application/json", headers=self.headers)
 
-    def patch(self, path: str, body: Any = None):
-        return self.client.patch(
-            _api(path), json.dumps(body or {}), content_type="application/json", **self._headers()
-        )
+    def patch(self, path: str, body: Any = None) -> Any:
+        data = json.dumps(body or {})
+        return self.client.patch(_api(path), data, content_type="application/json", headers=self.headers)
 
-    def put(self, path: str, body: Any = None):
-        return self.client.put(
-            _api(path), json.dumps(body or {}), content_type="application/json", **self._headers()
-        )
+    def put(self, path: str, body: Any = None) -> Any:
+        data = json.dumps(body or {})
+        return self.client.put(_api(path), data, content_type="application/json", headers=self.headers)
 
-    def delete(self, path: str):
-        return self.client.delete(_api(path), **self._headers())
+    def delete(self, path: str) -> Any:
+        return self.client.delete(_api(path), headers=self.headers)
 
-    def call(self, method: str, path: str, body: Any = None):
+    def call(self, method: str, path: str, body: Any = None) -> Any:
         if method == "GET":
             return self.get(path)
         if method == "DELETE":

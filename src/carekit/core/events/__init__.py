@@ -7,7 +7,7 @@ A periodic sweeper recovers deliveries whose worker died and deliveries whose en
 """
 
 from carekit.core.events.actors import Actor
-from carekit.core.events.writer import EventSpec, emit, emit_many
 from carekit.core.events.registry import HandlerInfo, handlers_for, subscribe
+from carekit.core.events.writer import EventSpec, emit, emit_many
 
 __all__ = ["Actor", "EventSpec", "HandlerInfo", "emit", "emit_many", "handlers_for", "subscribe"]
