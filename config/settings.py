@@ -172,7 +172,7 @@ HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
 HUEY_FILE = env(
     "HUEY_FILE", str(VAR_DIR / (f"test-huey-{os.getpid()}.sqlite3" if TESTING else "huey.sqlite3"))
 )
-HUEY_NAME = env("HUEY_NAME", "carekit")
+HUEY_NAME = env("HUEY_NAME", f"carekit-test-{os.getpid()}" if TESTING else "carekit")
 WORKER_THREADS = int(env("WORKER_THREADS", "2"))
 
 # --- events ---------------------------------------------------------------------------------------

@@ -33,9 +33,13 @@ def _database_url() -> str:
     return f"postgres://{s['USER']}@{host}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
-def _worker_env(probe_dir: Path) -> dict[str, str]:
+def _worker_env(probe_dir: Path, redis_url: str = "") -> dict[str, str]:
     env = dict(os.environ)
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update(
+        HUEY_NAME=huey.name,
         DATABASE_URL=_database_url(),
         HUEY_FILE=str(settings.HUEY_FILE),
         HUEY_IMMEDIATE="0",
@@ -62,20 +66,32 @@ def _wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None
         time.sleep(0.05)
 
 
-@pytest.fixture
-def real_queue():
-    """Switch the job queue from immediate mode to the real storage the worker process reads."""
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("redis", marks=pytest.mark.redis),
+    ]
+)
+def real_queue(request):
+    """Switch the job queue from immediate mode to a real storage that a worker process also reads."""
+    redis_url = ""
     huey.immediate = False
+    embedded_storage = huey.storage
+    if request.param == "redis":
+        from huey.storage import RedisStorage
+
+        redis_url = os.environ["CAREKIT_TEST_REDIS_URL"]
+        huey.storage = RedisStorage(huey.name, url=redis_url)
     huey.flush()
     try:
-        yield huey
+        yield redis_url
     finally:
         huey.flush()
+        huey.storage = embedded_storage
         huey.immediate = True
 
 
 @pytest.mark.slow
-@pytest.mark.sqlite
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
     ws = make_workspace()
@@ -94,7 +110,7 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
             )
             for i in range(5)
         ]
-    env = _worker_env(tmp_path)
+    env = _worker_env(tmp_path, real_queue)
     workers = [_start_worker(env)]
     try:
         _wait_for(lambda: (tmp_path / f"started-{held.pk}").exists(), what="the handler to reach the barrier")
