@@ -1,0 +1,1 @@
+"""Benchmarks behind `carekit bench <name> --json`. Each module exposes `run(params) -> dict`."""

@@ -6,11 +6,14 @@ from carekit.core.events import delivery
 from carekit.core.jobs import periodic, task
 
 
+# Jobs return nothing: Huey would store every return value as a result nobody reads.
+
+
 @task()
-def process_deliveries(ids: list[int]) -> dict[str, int]:
-    return delivery.process(ids)
+def process_deliveries(ids: list[int]) -> None:
+    delivery.process(ids)
 
 
 @periodic(minute="*", description="recover expired leases and never-enqueued deliveries")
-def sweep_deliveries() -> dict[str, int]:
-    return delivery.sweep()
+def sweep_deliveries() -> None:
+    delivery.sweep()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,44 +75,131 @@ def emit(
     )[0]
 
 
-def emit_many(specs: Sequence[EventSpec]):
-    """Record many events with two bulk inserts (events, deliveries) in the current transaction."""
-    from carekit.core.models import Event, EventDelivery
+@dataclass(frozen=True, slots=True)
+class EmittedEvent:
+    """What emit() returns: the stored event's keys and identity (not a model instance, for speed)."""
 
+    pk: int
+    public_id: str
+    workspace_id: int
+    type: str
+    subject_type: str
+    subject_id: str
+
+
+# Below this many events the ORM's INSERT ... RETURNING is cheaper than allocating ids and COPY.
+COPY_THRESHOLD = 50
+EVENT_COLUMNS = (
+    "id, public_id, workspace_id, type, subject_type, subject_id, payload, actor_type, actor_id, occurred_at"
+)
+DELIVERY_COLUMNS = "id, event_id, workspace_id, handler, status, attempts, available_at, last_error, created_at"
+# Binary COPY: the server parses nothing, which roughly halves its share of the insert cost.
+EVENT_TYPES = ["int8", "varchar", "int8", "varchar", "varchar", "varchar", "jsonb", "varchar", "varchar", "timestamptz"]
+DELIVERY_TYPES = ["int8", "int8", "int8", "varchar", "varchar", "int4", "timestamptz", "text", "timestamptz"]
+
+
+def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
+    """Record many events and their deliveries in the current transaction.
+
+    On PostgreSQL, large batches take their ids from the sequences in one query each and go in by
+    COPY: Django's bulk_create spends most of its time building model objects and quoting arrays.
+    """
     if not specs:
         return []
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise EventError("emit() must run inside the entry point's transaction (transaction.atomic)")
-    now = timezone.now()
-    events = []
     for spec in specs:
         _check(spec)
-        events.append(
-            Event(
-                public_id=new_public_id("evt"),
-                workspace_id=spec.workspace_id,
-                type=spec.type,
-                subject_type=spec.subject_type,
-                subject_id=spec.subject_id,
-                payload=dict(spec.payload),
-                actor_type=spec.actor.kind,
-                actor_id=spec.actor.id,
-                occurred_at=spec.occurred_at or now,
-            )
-        )
-    Event.objects.bulk_create(events)
-    deliveries = [
-        EventDelivery(
-            event_id=ev.pk, workspace_id=ev.workspace_id, handler=name, available_at=now, created_at=now
-        )
-        for ev in events
-        for name in handlers_for(ev.type)
+    now = timezone.now()
+    public_ids = [new_public_id("evt") for _ in specs]
+    if connection.vendor == "postgresql" and len(specs) >= COPY_THRESHOLD:
+        pks = _copy_events(connection, specs, public_ids, now)
+    else:
+        pks = _orm_events(specs, public_ids, now)
+    emitted = [
+        EmittedEvent(pk, pid, s.workspace_id, s.type, s.subject_type, s.subject_id)
+        for pk, pid, s in zip(pks, public_ids, specs, strict=True)
     ]
-    if deliveries:
-        EventDelivery.objects.bulk_create(deliveries)
-        ids = [d.pk for d in deliveries]
+    targets = [(ev, name) for ev in emitted for name in handlers_for(ev.type)]
+    if targets:
+        if connection.vendor == "postgresql" and len(targets) >= COPY_THRESHOLD:
+            ids = _copy_deliveries(connection, targets, now)
+        else:
+            ids = _orm_deliveries(targets, now)
         transaction.on_commit(lambda: _enqueue_after_commit(ids))
-    return events
+    return emitted
+
+
+def _orm_events(specs: Sequence[EventSpec], public_ids: list[str], now: datetime) -> list[int]:
+    from carekit.core.models import Event
+
+    rows = [
+        Event(
+            public_id=pid,
+            workspace_id=s.workspace_id,
+            type=s.type,
+            subject_type=s.subject_type,
+            subject_id=s.subject_id,
+            payload=dict(s.payload),
+            actor_type=s.actor.kind,
+            actor_id=s.actor.id,
+            occurred_at=s.occurred_at or now,
+        )
+        for s, pid in zip(specs, public_ids, strict=True)
+    ]
+    return [ev.pk for ev in Event.objects.bulk_create(rows)]
+
+
+def _orm_deliveries(targets: list[tuple[EmittedEvent, str]], now: datetime) -> list[int]:
+    from carekit.core.models import EventDelivery
+
+    rows = [
+        EventDelivery(event_id=ev.pk, workspace_id=ev.workspace_id, handler=name, available_at=now, created_at=now)
+        for ev, name in targets
+    ]
+    return [d.pk for d in EventDelivery.objects.bulk_create(rows)]
+
+
+def _next_ids(cursor, table: str, n: int) -> list[int]:
+    cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n])
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _copy_events(connection, specs: Sequence[EventSpec], public_ids: list[str], now: datetime) -> list[int]:
+    from psycopg.types.json import Jsonb
+
+    dumps = json.JSONEncoder(default=DjangoJSONEncoder().default).encode
+    with connection.cursor() as cursor:
+        pks = _next_ids(cursor, "core_event", len(specs))
+        with cursor.cursor.copy(f"COPY core_event ({EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(EVENT_TYPES)
+            for pk, pid, s in zip(pks, public_ids, specs, strict=True):
+                copy.write_row(
+                    (
+                        pk,
+                        pid,
+                        s.workspace_id,
+                        s.type,
+                        s.subject_type,
+                        s.subject_id,
+                        Jsonb(s.payload, dumps),
+                        s.actor.kind,
+                        s.actor.id,
+                        s.occurred_at or now,
+                    )
+                )
+    return pks
+
+
+def _copy_deliveries(connection, targets: list[tuple[EmittedEvent, str]], now: datetime) -> list[int]:
+    with connection.cursor() as cursor:
+        pks = _next_ids(cursor, "core_eventdelivery", len(targets))
+        with cursor.cursor.copy(f"COPY core_eventdelivery ({DELIVERY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(DELIVERY_TYPES)
+            for pk, (ev, name) in zip(pks, targets, strict=True):
+                copy.write_row((pk, ev.pk, ev.workspace_id, name, "pending", 0, now, "", now))
+    return pks
 
 
 def _enqueue_after_commit(ids: list[int]) -> None:

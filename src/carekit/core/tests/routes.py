@@ -18,7 +18,7 @@ def _event(ws: Workspace, type_: str = "probe.thing.happened"):
 
 def _dead(ws: Workspace):
     ev = _event(ws)
-    EventDelivery.objects.filter(event=ev).update(status=DeliveryStatus.DEAD, attempts=8)
+    EventDelivery.objects.filter(event_id=ev.pk).update(status=DeliveryStatus.DEAD, attempts=8)
     return ev
 
 

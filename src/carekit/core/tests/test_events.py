@@ -53,7 +53,7 @@ def test_committed_event_is_delivered_once_after_commit():
         ev = _emit(ws)
         assert ProbeEffect.objects.count() == 0  # nothing runs before commit
     assert list(ProbeEffect.objects.values_list("event_id", "handler")) == [(ev.pk, "probe.record")]
-    d = EventDelivery.objects.get(event=ev)
+    d = EventDelivery.objects.get(event_id=ev.pk)
     assert (d.status, d.attempts) == (DeliveryStatus.DONE, 1)
 
 
@@ -64,7 +64,7 @@ def test_handler_failing_twice_then_succeeding_has_its_effect_once(settings):
     with transaction.atomic():
         ev = _emit(ws, "probe.flaky.happened", fail_times=2)
     # With no backoff the retries run at once (immediate job mode): attempt 1 and 2 fail, 3 succeeds.
-    d = EventDelivery.objects.get(event=ev)
+    d = EventDelivery.objects.get(event_id=ev.pk)
     assert (d.status, d.attempts, d.last_error) == (DeliveryStatus.DONE, 3, "")
     assert ProbeEffect.objects.filter(event_id=ev.pk).count() == 1  # failed runs rolled back their writes
 
@@ -76,7 +76,7 @@ def test_exhausted_retries_become_a_dead_letter_that_can_be_retried(settings):
     ws = make_workspace()
     with transaction.atomic():
         ev = _emit(ws, "probe.flaky.happened", fail_times=3)
-    d = EventDelivery.objects.get(event=ev)
+    d = EventDelivery.objects.get(event_id=ev.pk)
     assert (d.status, d.attempts) == (DeliveryStatus.DEAD, 2)
     assert d.last_error == "RuntimeError: planned failure 2"
     assert list(outbox.dead_letters(ws.pk)) == [d]
@@ -96,7 +96,7 @@ def test_event_whose_process_died_between_commit_and_enqueue_is_still_delivered(
     monkeypatch.setattr("carekit.core.events.writer._enqueue_after_commit", lambda ids: None)  # the crash
     with transaction.atomic():
         ev = _emit(ws)
-    d = EventDelivery.objects.get(event=ev)
+    d = EventDelivery.objects.get(event_id=ev.pk)
     assert d.status == DeliveryStatus.PENDING
     assert outbox.sweep()["enqueued"] == 0  # inside the grace period the sweeper leaves it alone
     later = timezone.now() + timedelta(minutes=5)
@@ -111,7 +111,7 @@ def test_expired_lease_is_released_and_the_late_worker_rolls_back():
     ws = make_workspace()
     with transaction.atomic():
         ev = _emit(ws)
-    d = EventDelivery.objects.get(event=ev)
+    d = EventDelivery.objects.get(event_id=ev.pk)
     EventDelivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.PENDING)  # as if never run
     ProbeEffect.objects.all().delete()
     token, claimed = outbox.claim([d.pk])  # worker A claims, then stalls past its lease
@@ -149,3 +149,23 @@ def test_emit_outside_a_transaction_is_refused():
     ws = make_workspace()
     with pytest.raises(EventError, match="inside the entry point's transaction"):
         _emit(ws)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_failing_handler_in_a_batch_does_not_undo_or_repeat_the_others(settings):
+    settings.EVENT_RETRY_BASE_SECONDS = 3600  # keep the failed one waiting
+    ws = make_workspace()
+    specs = [
+        EventSpec(ws.pk, "probe.thing.happened", "thing", "1", SYSTEM),
+        EventSpec(ws.pk, "probe.flaky.happened", "thing", "2", SYSTEM, {"fail_times": 5}),
+        EventSpec(ws.pk, "probe.thing.happened", "thing", "3", SYSTEM),
+    ]
+    with transaction.atomic():
+        good1, bad, good2 = emit_many(specs)
+    states = dict(EventDelivery.objects.values_list("event_id", "status"))
+    assert states == {good1.pk: "done", bad.pk: "pending", good2.pk: "done"}
+    assert sorted(ProbeEffect.objects.filter(handler="probe.record").values_list("event_id", flat=True)) == [
+        good1.pk,
+        good2.pk,
+    ]
+    assert ProbeEffect.objects.filter(handler="probe.flaky").count() == 0

@@ -114,8 +114,11 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
     workers = [_start_worker(env)]
     try:
         _wait_for(lambda: (tmp_path / f"started-{held.pk}").exists(), what="the handler to reach the barrier")
-        held_delivery = EventDelivery.objects.get(event=held)
+        held_delivery = EventDelivery.objects.get(event_id=held.pk)
         assert held_delivery.status == DeliveryStatus.RUNNING
+        # The worker may have claimed the others in the same batch; all of them are leased to it now.
+        leased = EventDelivery.objects.filter(status=DeliveryStatus.RUNNING).count()
+        assert 1 <= leased <= 6
 
         os.kill(workers[0].pid, signal.SIGKILL)  # killed while the handler's transaction is open
         workers[0].wait(timeout=10)
@@ -126,7 +129,7 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
         (tmp_path / f"release-{held.pk}").write_text("go")
         workers.append(_start_worker(env))
         time.sleep(2.2)  # let the dead worker's 2 s lease expire, then run the sweeper
-        assert outbox.sweep()["released"] == 1
+        assert outbox.sweep()["released"] == leased
 
         ids = [held.pk, *(e.pk for e in rest)]
         _wait_for(
@@ -145,7 +148,7 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
                     w.kill()
     effects = sorted(ProbeEffect.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     assert effects == sorted(ids)  # every event's effect exactly once
-    assert EventDelivery.objects.get(event=held).attempts == 2
+    assert EventDelivery.objects.get(event_id=held.pk).attempts == 2
 
 
 @pytest.mark.postgres

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, threads: int | None = None, **options):
-        logging.getLogger("huey").setLevel(logging.INFO)
+        # Huey logs every task at INFO; at hundreds of tasks a second that is the bottleneck.
+        logging.getLogger("huey").setLevel(logging.WARNING)
+        logging.getLogger("huey.consumer").setLevel(logging.INFO)
         consumer = make_consumer(workers=threads)
         heartbeat = Heartbeat("worker")
         heartbeat.start()
