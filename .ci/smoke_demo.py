@@ -1,4 +1,4 @@
-"""Run `make demo` on a scratch var/ directory and port, wait for /readyz, sign in with the printed login, stop."""
+"""Run `make demo` on a scratch var/ and port; wait for /readyz; sign in with the printed login; stop."""
 
 from __future__ import annotations
 
@@ -29,7 +29,11 @@ def main() -> int:
     env.update(CAREKIT_VAR_DIR=var, CAREKIT_ENV="dev")
     log = open(os.path.join(var, "demo.log"), "w+")  # noqa: SIM115 - read back after the run
     proc = subprocess.Popen(
-        ["make", "demo", f"PORT={port}"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        ["make", "demo", f"PORT={port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     ok = False
@@ -58,7 +62,9 @@ def main() -> int:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         opener.open(f"{base}/login/", timeout=10).read()
         csrf = next(c.value for c in jar if c.name == "csrftoken")
-        data = urllib.parse.urlencode({"email": email, "password": password, "csrfmiddlewaretoken": csrf}).encode()
+        data = urllib.parse.urlencode(
+            {"email": email, "password": password, "csrfmiddlewaretoken": csrf}
+        ).encode()
         req = urllib.request.Request(f"{base}/login/", data=data, headers={"Referer": f"{base}/login/"})
         with opener.open(req, timeout=10) as resp:
             page = resp.read().decode()

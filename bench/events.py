@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from typing import Any
 
 from bench.support import carekit_exe, machine, percentile, run_phase, scratch_database, setup_django
@@ -117,6 +118,10 @@ def phase_emit(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _stamp(marker: dict[str, float]) -> None:
+    marker["t"] = time.time()
+
+
 def phase_emitter(p: dict[str, Any]) -> dict[str, Any]:
     """One open-loop load generator: events at `rate`/s from wall time `start` for `seconds`."""
     setup_django()
@@ -138,7 +143,7 @@ def phase_emitter(p: dict[str, Any]) -> dict[str, Any]:
         marker: dict[str, float] = {}
         with transaction.atomic():
             # Registered before emit's own hook, so it runs first: the moment of commit.
-            transaction.on_commit(lambda m=marker: m.__setitem__("t", time.time()))
+            transaction.on_commit(partial(_stamp, marker))
             ev = emit(
                 workspace_id=p["workspace_id"],
                 type="bench.thing.happened",
@@ -204,7 +209,7 @@ def phase_latency(p: dict[str, Any]) -> dict[str, Any]:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-    lat_ms = [(done[eid].timestamp() - committed[eid]) * 1000 for eid in committed if eid in done]
+    lat_ms = [(ts.timestamp() - committed[eid]) * 1000 for eid, ts in done.items() if ts is not None]
     return {
         "latency_events": len(committed),
         "latency_delivered": len(lat_ms),

@@ -10,11 +10,12 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from carekit.accounts import selectors, services
+from carekit.accounts import invitations, selectors, services
 from carekit.accounts.enums import Role
 from carekit.accounts.models import ApiToken, Membership, Team
 from carekit.accounts.permissions import SCOPES
 from carekit.core.api import StrictSchema, need, paginate
+from carekit.core.models import Workspace
 
 router = Router(tags=["accounts"])
 
@@ -42,6 +43,19 @@ class MemberPage(Schema):
 
 class MemberPatch(StrictSchema):
     role: Role
+
+
+class MemberIn(StrictSchema):
+    email: str = Field(min_length=3, max_length=254)
+    role: Role
+    full_name: str = Field(default="", max_length=200)
+
+
+class WorkspacePatch(StrictSchema):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    default_language: str | None = None
+    timezone: str | None = None
+    require_two_factor: bool | None = None
 
 
 class TeamOut(Schema):
@@ -111,10 +125,7 @@ def _token(t: ApiToken) -> dict[str, Any]:
     }
 
 
-@router.get("/workspace", response=WorkspaceOut, summary="The workspace this call acts in")
-def get_workspace(request: HttpRequest) -> dict[str, Any]:
-    p = need(request, "accounts:read")
-    ws = selectors.workspace(p.workspace_id)
+def _workspace(ws: Workspace) -> dict[str, Any]:
     return {
         "id": ws.public_id,
         "name": ws.name,
@@ -123,6 +134,29 @@ def get_workspace(request: HttpRequest) -> dict[str, Any]:
         "timezone": ws.time_zone,
         "require_two_factor": ws.require_two_factor,
     }
+
+
+@router.get("/workspace", response=WorkspaceOut, summary="The workspace this call acts in")
+def get_workspace(request: HttpRequest) -> dict[str, Any]:
+    p = need(request, "accounts:read")
+    return _workspace(selectors.workspace(p.workspace_id))
+
+
+@router.patch("/workspace", response=WorkspaceOut, summary="Change the workspace's settings")
+def update_workspace(request: HttpRequest, body: WorkspacePatch) -> dict[str, Any]:
+    p = need(request, "workspace:manage")
+    with transaction.atomic(durable=True):
+        ws = selectors.workspace(p.workspace_id)
+        services.workspace_update(
+            actor=p.actor,
+            workspace=ws,
+            name=body.name,
+            default_language=body.default_language,
+            time_zone=body.timezone,
+        )
+        if body.require_two_factor is not None:
+            services.workspace_set_two_factor(actor=p.actor, workspace=ws, required=body.require_two_factor)
+    return _workspace(ws)
 
 
 @router.get("/scopes", response=dict[str, str], summary="Every permission scope a token may carry")
@@ -136,6 +170,23 @@ def list_members(request: HttpRequest, cursor: str | None = None, limit: int = 5
     p = need(request, "accounts:read")
     page = paginate(selectors.members(p.workspace_id), cursor=cursor, limit=limit)
     return {"items": [_member(m) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/members", response={201: MemberOut}, summary="Invite a person by email")
+def invite_member(request: HttpRequest, body: MemberIn) -> Status:
+    p = need(request, "accounts:write")
+    with transaction.atomic(durable=True):
+        m = services.member_invite(
+            actor=p.actor,
+            workspace=selectors.workspace(p.workspace_id),
+            email=body.email,
+            role=body.role,
+            full_name=body.full_name,
+        )
+        if not m.user.has_usable_password():
+            user_id = m.user.pk
+            transaction.on_commit(lambda: invitations.send_invitation(user_id, m.workspace.name))
+    return Status(201, _member(m))
 
 
 @router.patch("/members/{member_id}", response=MemberOut)

@@ -14,6 +14,7 @@ SCOPES: dict[str, str] = {
     "accounts:read": "See members and teams",
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
+    "workspace:manage": "Change workspace settings (name, language, time zone, two-factor rule)",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {

@@ -93,6 +93,53 @@ def workspace_create(*, actor: Actor, name: str, owner: User, slug: str = "") ->
     return ws
 
 
+def workspace_update(
+    *,
+    actor: Actor,
+    workspace: Workspace,
+    name: str | None = None,
+    default_language: str | None = None,
+    time_zone: str | None = None,
+) -> Workspace:
+    import zoneinfo
+
+    changed = []
+    if name is not None:
+        if not name.strip():
+            raise ValidationError({"name": "A workspace needs a name."})
+        workspace.name = name.strip()
+        changed.append("name")
+    if default_language is not None:
+        if default_language not in {code for code, _ in settings.LANGUAGES}:
+            raise ValidationError({"default_language": f"Unsupported language {default_language!r}."})
+        workspace.default_language = default_language
+        changed.append("default_language")
+    if time_zone is not None:
+        if time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"timezone": f"Unknown time zone {time_zone!r}."})
+        workspace.time_zone = time_zone
+        changed.append("time_zone")
+    if changed:
+        workspace.save(update_fields=changed)
+        _event(
+            workspace, "accounts.workspace.updated", "workspace", workspace.public_id, actor, fields=changed
+        )
+    return workspace
+
+
+def member_invite(
+    *, actor: Actor, workspace: Workspace, email: str, role: str, full_name: str = ""
+) -> Membership:
+    """Add a person by email: an existing user joins; a new one is created without a password.
+
+    The caller sends the "choose your password" mail after commit (see accounts.api.invite_member).
+    """
+    user = User.objects.filter(email=email.strip().lower()).first()
+    if user is None:
+        user = user_create(actor=actor, email=email, password=None, full_name=full_name)
+    return member_add(actor=actor, workspace=workspace, user=user, role=role)
+
+
 def workspace_set_two_factor(*, actor: Actor, workspace: Workspace, required: bool) -> Workspace:
     workspace.require_two_factor = required
     workspace.save(update_fields=["require_two_factor"])

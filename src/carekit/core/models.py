@@ -88,8 +88,12 @@ class EventDelivery(models.Model):
                 name="delivery_open_due",
                 condition=models.Q(status__in=["pending", "running"]),
             ),
-            models.Index(fields=["workspace_id", "id"], name="delivery_ws_dead", condition=models.Q(status="dead")),
-            models.Index(fields=["lease_token"], name="delivery_lease", condition=models.Q(lease_token__isnull=False)),
+            models.Index(
+                fields=["workspace_id", "id"], name="delivery_ws_dead", condition=models.Q(status="dead")
+            ),
+            models.Index(
+                fields=["lease_token"], name="delivery_lease", condition=models.Q(lease_token__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

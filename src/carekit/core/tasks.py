@@ -5,7 +5,6 @@ from __future__ import annotations
 from carekit.core.events import delivery
 from carekit.core.jobs import periodic, task
 
-
 # Jobs return nothing: Huey would store every return value as a result nobody reads.
 
 

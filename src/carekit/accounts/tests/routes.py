@@ -97,3 +97,13 @@ def _token_create(own: Workspace, other: Workspace) -> RouteCall:
 @route_case("DELETE", "/tokens/{token_id}", scope="tokens:manage")
 def _token_revoke(own: Workspace, other: Workspace) -> RouteCall:
     return RouteCall(f"/tokens/{_token(other).public_id}")
+
+
+@route_case("PATCH", "/workspace", scope="workspace:manage")
+def _workspace_patch(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall("/workspace", body={"timezone": "Europe/Moscow"}, kind="plain")
+
+
+@route_case("POST", "/members", scope="accounts:write")
+def _member_invite(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall("/members", body={"email": "new.agent@example.test", "role": "agent"}, kind="plain")

@@ -60,7 +60,9 @@ def claim(
                 .order_by("available_at")
                 .values_list("id", flat=True)[:extra]
             )
-        EventDelivery.objects.filter(id__in=wanted, status=DeliveryStatus.PENDING, available_at__lte=now).update(
+        EventDelivery.objects.filter(
+            id__in=wanted, status=DeliveryStatus.PENDING, available_at__lte=now
+        ).update(
             status=DeliveryStatus.RUNNING,
             lease_token=token,
             lease_expires_at=now + timedelta(seconds=settings.EVENT_LEASE_SECONDS),

@@ -92,9 +92,22 @@ COPY_THRESHOLD = 50
 EVENT_COLUMNS = (
     "id, public_id, workspace_id, type, subject_type, subject_id, payload, actor_type, actor_id, occurred_at"
 )
-DELIVERY_COLUMNS = "id, event_id, workspace_id, handler, status, attempts, available_at, last_error, created_at"
+DELIVERY_COLUMNS = (
+    "id, event_id, workspace_id, handler, status, attempts, available_at, last_error, created_at"
+)
 # Binary COPY: the server parses nothing, which roughly halves its share of the insert cost.
-EVENT_TYPES = ["int8", "varchar", "int8", "varchar", "varchar", "varchar", "jsonb", "varchar", "varchar", "timestamptz"]
+EVENT_TYPES = [
+    "int8",
+    "varchar",
+    "int8",
+    "varchar",
+    "varchar",
+    "varchar",
+    "jsonb",
+    "varchar",
+    "varchar",
+    "timestamptz",
+]
 DELIVERY_TYPES = ["int8", "int8", "int8", "varchar", "varchar", "int4", "timestamptz", "text", "timestamptz"]
 
 
@@ -155,14 +168,16 @@ def _orm_deliveries(targets: list[tuple[EmittedEvent, str]], now: datetime) -> l
     from carekit.core.models import EventDelivery
 
     rows = [
-        EventDelivery(event_id=ev.pk, workspace_id=ev.workspace_id, handler=name, available_at=now, created_at=now)
+        EventDelivery(
+            event_id=ev.pk, workspace_id=ev.workspace_id, handler=name, available_at=now, created_at=now
+        )
         for ev, name in targets
     ]
     return [d.pk for d in EventDelivery.objects.bulk_create(rows)]
 
 
 def _next_ids(cursor, table: str, n: int) -> list[int]:
-    cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)", [n])
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
     return [row[0] for row in cursor.fetchall()]
 
 
@@ -195,7 +210,9 @@ def _copy_events(connection, specs: Sequence[EventSpec], public_ids: list[str], 
 def _copy_deliveries(connection, targets: list[tuple[EmittedEvent, str]], now: datetime) -> list[int]:
     with connection.cursor() as cursor:
         pks = _next_ids(cursor, "core_eventdelivery", len(targets))
-        with cursor.cursor.copy(f"COPY core_eventdelivery ({DELIVERY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+        with cursor.cursor.copy(
+            f"COPY core_eventdelivery ({DELIVERY_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
             copy.set_types(DELIVERY_TYPES)
             for pk, (ev, name) in zip(pks, targets, strict=True):
                 copy.write_row((pk, ev.pk, ev.workspace_id, name, "pending", 0, now, "", now))

@@ -37,9 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("name", help="a benchmark name, or `list`")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
         parser.add_argument("--db", choices=["sqlite", "postgres"], help="database to measure on")
-        parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="workload parameter")
+        parser.add_argument(
+            "--set", action="append", default=[], metavar="KEY=VALUE", help="workload parameter"
+        )
 
-    def handle(self, *args, name: str, json: bool, db: str | None, set: list[str], **options):  # noqa: A002
+    def handle(self, *args, name: str, json: bool, db: str | None, set: list[str], **options):
         available = _available()
         if name == "list":
             for key, doc in sorted(available.items()):
