@@ -28,6 +28,7 @@ DEFAULTS = {
     "rate": 500,
     "seconds": 10,
     "emitters": 4,
+    "batch_emitters": 2,
 }
 PAYLOAD_FILLER = "x" * 88
 
@@ -36,6 +37,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     p = {**DEFAULTS, **params}
     env = scratch_database(p["db"])
     emit = run_phase("bench.events", "emit", env, p)
+    emit.update(_parallel_batches(env, p))
     latency = run_phase("bench.events", "latency", env, {**p, "_env": env})
     return {
         "benchmark": "events",
@@ -45,6 +47,51 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         **emit,
         **latency,
     }
+
+
+def _parallel_batches(env: dict[str, str], p: dict[str, Any]) -> dict[str, Any]:
+    """The batched workload from `batch_emitters` processes at once (one per core)."""
+    n = p["batch_emitters"]
+    start = time.time() + 5.0
+    spec = json.dumps({**p, "start": start})
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.events", "batches", spec],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+    ends, total = [], 0
+    for proc in procs:
+        out, _ = proc.communicate(timeout=600)
+        result = json.loads(out.strip().splitlines()[-1])
+        ends.append(result["end"])
+        total += result["events"]
+    return {f"emit_batched_events_per_s_{n}_processes": round(total / (max(ends) - start))}
+
+
+def phase_batches(p: dict[str, Any]) -> dict[str, Any]:
+    setup_django()
+    from django.db import transaction
+
+    from carekit.core.events import Actor, EventSpec, emit_many
+
+    ws = _workspace()
+    actor = Actor.system("bench")
+    specs = [
+        [
+            EventSpec(ws.pk, "bench.thing.happened", "order", str(i), actor, _payload(i))
+            for i in range(b * p["batch_size"], (b + 1) * p["batch_size"])
+        ]
+        for b in range(p["batches"])
+    ]
+    time.sleep(max(p["start"] - time.time(), 0))
+    for batch in specs:
+        with transaction.atomic():
+            emit_many(batch)
+    return {"events": p["batches"] * p["batch_size"], "end": time.time()}
 
 
 def _payload(i: int) -> dict[str, Any]:
@@ -83,16 +130,18 @@ def phase_emit(p: dict[str, Any]) -> dict[str, Any]:
     ws = _workspace()
     actor = Actor.system("bench")
     payload_bytes = len(json.dumps(_payload(0)))
-    n = 0
-    start = time.perf_counter()
-    for _ in range(p["batches"]):
-        specs = [
-            EventSpec(ws.pk, "bench.thing.happened", "order", str(n + i), actor, _payload(n + i))
-            for i in range(p["batch_size"])
+    n = p["batches"] * p["batch_size"]
+    batches = [
+        [
+            EventSpec(ws.pk, "bench.thing.happened", "order", str(i), actor, _payload(i))
+            for i in range(b * p["batch_size"], (b + 1) * p["batch_size"])
         ]
+        for b in range(p["batches"])
+    ]
+    start = time.perf_counter()
+    for specs in batches:
         with transaction.atomic():
             emit_many(specs)
-        n += p["batch_size"]
     batched = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -227,5 +276,7 @@ def phase_latency(p: dict[str, Any]) -> dict[str, Any]:
 
 if __name__ == "__main__":
     phase, raw = sys.argv[1], sys.argv[2]
-    fn = {"emit": phase_emit, "latency": phase_latency, "emitter": phase_emitter}[phase]
+    fn = {"emit": phase_emit, "latency": phase_latency, "emitter": phase_emitter, "batches": phase_batches}[
+        phase
+    ]
     print(json.dumps(fn(json.loads(raw))))
