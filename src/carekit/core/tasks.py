@@ -13,6 +13,11 @@ def process_deliveries(ids: list[int]) -> None:
     delivery.process(ids)
 
 
+@task()
+def drain_deliveries() -> None:
+    delivery.drain()
+
+
 @periodic(minute="*", description="recover expired leases and never-enqueued deliveries")
 def sweep_deliveries() -> None:
     delivery.sweep()

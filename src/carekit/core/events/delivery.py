@@ -36,6 +36,39 @@ def enqueue_deliveries(ids: Iterable[int], *, delay: float | None = None) -> Non
             process_deliveries(chunk)
 
 
+WAKE_KEY = "carekit:deliveries:wake"
+MAX_DRAIN_BATCHES = 50
+
+
+def wake_workers() -> None:
+    """Make sure one drain job is queued: committed deliveries need a worker's attention.
+
+    Many commits between two drains enqueue one job, not one each: the flag is set only if empty
+    and the drain job clears it before it starts claiming, so a commit that lands while a drain
+    runs queues the next one.
+    """
+    from carekit.core.jobs import huey
+    from carekit.core.tasks import drain_deliveries
+
+    if huey.put_if_empty(WAKE_KEY, b"1"):
+        drain_deliveries()
+
+
+def drain() -> int:
+    """Claim and run due deliveries in batches until none are left; returns how many ran."""
+    from carekit.core.jobs import huey
+
+    huey.delete(WAKE_KEY)
+    total = 0
+    for _ in range(MAX_DRAIN_BATCHES):
+        ran = sum(process([]).values())
+        total += ran
+        if ran == 0:
+            return total
+    wake_workers()  # a long backlog: hand the rest to the next job so others get a turn
+    return total
+
+
 def backoff_seconds(attempts: int) -> float:
     return float(settings.EVENT_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)))
 
@@ -178,7 +211,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         .values_list("id", flat=True)[:50_000]
     )
     todo = sorted(stale.union(expired))
-    enqueue_deliveries(todo)
+    if todo:
+        # Work waited past the grace period: a drain job may have died holding the wake flag.
+        from carekit.core.jobs import huey
+
+        huey.delete(WAKE_KEY)
+        enqueue_deliveries(todo)
     return {"released": released, "enqueued": len(todo)}
 
 

@@ -137,10 +137,10 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
     targets = [(ev, name) for ev in emitted for name in handlers_for(ev.type)]
     if targets:
         if connection.vendor == "postgresql" and len(targets) >= COPY_THRESHOLD:
-            ids = _copy_deliveries(connection, targets, now)
+            _copy_deliveries(connection, targets, now)
         else:
-            ids = _orm_deliveries(targets, now)
-        transaction.on_commit(lambda: _enqueue_after_commit(ids))
+            _orm_deliveries(targets, now)
+        transaction.on_commit(_wake_after_commit)
     return emitted
 
 
@@ -219,10 +219,10 @@ def _copy_deliveries(connection, targets: list[tuple[EmittedEvent, str]], now: d
     return pks
 
 
-def _enqueue_after_commit(ids: list[int]) -> None:
-    from carekit.core.events.delivery import enqueue_deliveries
+def _wake_after_commit() -> None:
+    from carekit.core.events.delivery import wake_workers
 
     try:
-        enqueue_deliveries(ids)
-    except Exception:  # the data is committed; a lost enqueue is recovered by the sweeper
-        logger.exception("enqueue of %d event deliveries failed; the sweeper will pick them up", len(ids))
+        wake_workers()
+    except Exception:  # the data is committed; a lost wake-up is recovered by the sweeper
+        logger.exception("waking the workers failed; the sweeper will pick the deliveries up")

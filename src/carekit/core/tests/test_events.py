@@ -93,7 +93,7 @@ def test_exhausted_retries_become_a_dead_letter_that_can_be_retried(settings):
 @pytest.mark.django_db(transaction=True)
 def test_event_whose_process_died_between_commit_and_enqueue_is_still_delivered(monkeypatch):
     ws = make_workspace()
-    monkeypatch.setattr("carekit.core.events.writer._enqueue_after_commit", lambda ids: None)  # the crash
+    monkeypatch.setattr("carekit.core.events.writer._wake_after_commit", lambda: None)  # the crash
     with transaction.atomic():
         ev = _emit(ws)
     d = EventDelivery.objects.get(event_id=ev.pk)
@@ -169,3 +169,25 @@ def test_one_failing_handler_in_a_batch_does_not_undo_or_repeat_the_others(setti
         good2.pk,
     ]
     assert ProbeEffect.objects.filter(handler="probe.flaky").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_commits_queue_one_drain_job_that_delivers_them_all():
+    from carekit.core.jobs import huey
+
+    ws = make_workspace()
+    huey.immediate = False
+    huey.flush()
+    try:
+        for i in range(5):
+            with transaction.atomic():
+                _emit(ws, n=i)
+        assert huey.pending_count() == 1  # five commits, one wake-up
+        assert outbox.drain() == 5
+        with transaction.atomic():
+            _emit(ws, n=5)
+        assert huey.pending_count() == 2  # the flag was cleared when the drain started
+    finally:
+        huey.flush()
+        huey.immediate = True
+    assert ProbeEffect.objects.count() == 5
