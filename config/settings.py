@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ninja",
     "carekit.core",
     "carekit.accounts",
+    "carekit.core.realtime",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
@@ -172,6 +173,19 @@ HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
 HUEY_FILE = env("HUEY_FILE", str(VAR_DIR / "huey.sqlite3"))
 HUEY_NAME = env("HUEY_NAME", "carekit")
 WORKER_THREADS = int(env("WORKER_THREADS", "2"))
+
+# --- real-time (Django Channels) -------------------------------------------------------------------
+# In-memory layer embedded (one process); channels-redis as soon as REDIS_URL is set, which a separate
+# worker or several web processes need (start-up refuses them otherwise).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{HUEY_NAME}:rt"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- events ---------------------------------------------------------------------------------------
 EVENT_LEASE_SECONDS = int(env("EVENT_LEASE_SECONDS", "60"))
