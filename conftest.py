@@ -26,9 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, dropped = [], []
     redis = bool(os.environ.get("CAREKIT_TEST_REDIS_URL"))
     for item in items:
-        if (item.get_closest_marker("redis") and not redis) or (
-            item.get_closest_marker("postgres") and not _on_postgres()
-        ):
+        if (item.get_closest_marker("redis") and not redis) or (item.get_closest_marker("postgres") and not _on_postgres()):
             dropped.append(item)
         else:
             keep.append(item)
@@ -46,9 +44,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     allowed = _allowed_skips()
     bad = [r.nodeid for r in terminalreporter.stats.get("skipped", []) if r.nodeid not in allowed]
     if bad:
-        terminalreporter.write_line(
-            "carekit: skipped tests not on tests/allowed-skips.txt (this fails the run):"
-        )
+        terminalreporter.write_line("carekit: skipped tests not on tests/allowed-skips.txt (this fails the run):")
         for nodeid in bad:
             terminalreporter.write_line(f"  {nodeid}")
         config._carekit_bad_skips = bad  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""The authenticated websocket at /ws/: one socket per browser tab, subscribed to its user in its workspace."""
+"""The authenticated websocket at /ws/: one socket per tab, subscribed to its user in its workspace."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ class UiEventType:
         extra = set(data) - set(self.fields)
         if missing or extra:
             raise UiEventError(
-                f"{self.name}: fields do not match the schema (missing {sorted(missing)}, extra {sorted(extra)})"
+                f"{self.name}: fields do not match the schema "
+                f"(missing {sorted(missing)}, extra {sorted(extra)})"
             )
         for key, kind in self.fields.items():
             value = data[key]

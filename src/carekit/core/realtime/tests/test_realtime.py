@@ -66,9 +66,14 @@ def test_rolled_back_event_never_arrives(shop):
     ws, owner = shop
     with live_asgi_server() as host, open_socket(host, session_cookie(owner, ws.public_id)) as sock:
         next_event(sock)
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _notify(ws, owner)
-            raise RuntimeError("roll back")
+
+        def rolled_back() -> None:
+            with transaction.atomic():
+                _notify(ws, owner)
+                raise RuntimeError("roll back")
+
+        with pytest.raises(RuntimeError):
+            rolled_back()
         _sentinel(ws.pk, owner.public_id, 2)
         assert next_event(sock) == {"type": "test.ping", "data": {"n": 2}}
     assert notifications.unread_count(ws.pk, owner.public_id) == 0
@@ -137,7 +142,7 @@ def test_stale_state_plus_events_equals_fresh_load(shop):
 
 
 def test_schema_is_enforced(shop):
-    ws, owner = shop
+    ws, _owner = shop
     with transaction.atomic():
         with pytest.raises(UiEventError):
             publish.publish_on_commit(workspace_id=ws.pk, type="test.unknown", data={}, recipients=["x"])
