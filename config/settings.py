@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "carekit.core",
     "carekit.accounts",
     "carekit.core.realtime",
+    "carekit.core.webhooks",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
@@ -186,6 +187,15 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- outbound webhooks -----------------------------------------------------------------------------
+# CIDRs the outbound HTTP client may call although they are not public (tests allow 127.0.0.1).
+WEBHOOK_ALLOWED_NETWORKS = [n.strip() for n in env("WEBHOOK_ALLOWED_NETWORKS").split(",") if n.strip()] or (
+    ["127.0.0.1/32"] if TESTING else []
+)
+WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "30"))
 
 # --- events ---------------------------------------------------------------------------------------
 EVENT_LEASE_SECONDS = int(env("EVENT_LEASE_SECONDS", "60"))

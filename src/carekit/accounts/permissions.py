@@ -14,6 +14,7 @@ SCOPES: dict[str, str] = {
     "accounts:read": "See members and teams",
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
+    "webhooks:manage": "Manage webhook subscriptions and see or resend deliveries",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
