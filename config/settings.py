@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "carekit.accounts",
     "carekit.core.realtime",
     "carekit.core.webhooks",
+    "carekit.ui",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "carekit.ui.shell.context",
             ],
         },
     },

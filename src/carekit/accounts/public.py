@@ -36,3 +36,16 @@ def teams(workspace_id: int) -> list[TeamRef]:
     return [
         TeamRef(t.public_id, t.name, tuple(tm.membership.public_id for tm in t.members.all())) for t in rows
     ]
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    workspace_id: str
+    name: str
+    role: str
+
+
+def workspaces_of(user_id: int) -> list[WorkspaceRef]:
+    """The workspaces a signed-in user belongs to (for the workspace switcher), by name."""
+    rows = Membership.objects.select_related("workspace").filter(user_id=user_id).order_by("workspace__name")
+    return [WorkspaceRef(m.workspace.public_id, m.workspace.name, m.role) for m in rows]

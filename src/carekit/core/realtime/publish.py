@@ -43,7 +43,7 @@ def group_for(workspace_id: int, user_public_id: str) -> str:
 
 
 def uses_in_memory_layer() -> bool:
-    backend = settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", "")
+    backend = str(settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND", ""))
     return backend.endswith("InMemoryChannelLayer")
 
 
