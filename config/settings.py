@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "carekit.core.realtime",
     "carekit.core.webhooks",
     "carekit.ui",
+    "carekit.demo",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
