@@ -32,9 +32,16 @@ def _client(user, workspace=None) -> Client:
 
 def _dead_letter(ws) -> EventDelivery:
     with transaction.atomic():
-        ev = emit(workspace_id=ws.pk, type="probe.thing.happened", subject_type="t", subject_id="1", actor=ACTOR)
+        ev = emit(
+            workspace_id=ws.pk, type="probe.thing.happened", subject_type="t", subject_id="1", actor=ACTOR
+        )
     return EventDelivery.objects.create(
-        event=ev, workspace_id=ws.pk, handler="probe.gone", status=EventStatus.DEAD, attempts=8, last_error="boom"
+        event=ev,
+        workspace_id=ws.pk,
+        handler="probe.gone",
+        status=EventStatus.DEAD,
+        attempts=8,
+        last_error="boom",
     )
 
 

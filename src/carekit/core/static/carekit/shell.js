@@ -20,7 +20,7 @@
   function render() {
     badge.textContent = String(state.unread);
     badge.hidden = state.unread === 0;
-    button.setAttribute("aria-label", button.dataset.labelTemplate.replace("%(count)s", state.unread));
+    button.setAttribute("aria-label", button.dataset.labelTemplate.replace("{count}", String(state.unread)));
   }
 
   function apply(event) {
