@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (the assertions quote the Russian interface)
 """The shell in headless Chromium against a real `carekit serve` (embedded worker, in-memory layer).
 
 Logs in as a demo agent, switches language and workspace, and receives a notification pushed by a

@@ -26,7 +26,7 @@ def parse_po(path: Path) -> list[dict]:
     entries: list[dict] = []
     current: dict | None = None
     key = ""
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current is not None:
                 entries.append(current)
