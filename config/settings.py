@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "carekit.accounts",
     "carekit.core.realtime",
     "carekit.core.webhooks",
+    "carekit.core.ops",
     "carekit.ui",
     "carekit.demo",
 ]
@@ -199,6 +200,11 @@ WEBHOOK_ALLOWED_NETWORKS = [n.strip() for n in env("WEBHOOK_ALLOWED_NETWORKS").s
 WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "6"))
 WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+
+# --- operations -----------------------------------------------------------------------------------
+# Kept outside the database and outside backups; put it on durable storage shared by every host that
+# can erase data (docs/operations.md).
+ERASURE_JOURNAL_PATH = env("ERASURE_JOURNAL_PATH", str(VAR_DIR / "erasure-journal.jsonl"))
 
 # --- events ---------------------------------------------------------------------------------------
 EVENT_LEASE_SECONDS = int(env("EVENT_LEASE_SECONDS", "60"))
