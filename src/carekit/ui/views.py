@@ -86,7 +86,7 @@ def dashboard(request: HttpRequest, p: Principal) -> HttpResponse:
 @require_POST
 def switch_workspace(request: HttpRequest) -> HttpResponse:
     wanted = request.POST.get("workspace", "")
-    mine = {w.workspace_id for w in accounts.workspaces_of(request.user.pk)}
+    mine = {w.workspace_id for w in accounts.workspaces_of(request.user.pk or 0)}
     if wanted not in mine:
         raise Http404
     request.session[SESSION_WORKSPACE_KEY] = wanted

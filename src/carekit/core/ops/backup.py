@@ -47,7 +47,7 @@ def _skip(rel: Path, journal: Path, var_dir: Path) -> bool:
 
 
 def _copy_var(var_dir: Path, dest: Path, journal: Path) -> list[str]:
-    copied = []
+    copied: list[str] = []
     if not var_dir.exists():
         return copied
     for path in sorted(var_dir.rglob("*")):
@@ -78,9 +78,10 @@ def _snapshot_postgres(work: Path) -> dict[str, Any]:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         fingerprints = table_fingerprints(conn.cursor(), "postgresql")
-        subprocess.run(
+        # fixed argument list, no shell: the only variable parts are a snapshot id and our temp path
+        subprocess.run(  # noqa: S603
             [
-                "pg_dump",
+                dbinfo.pg_tool("pg_dump"),
                 "--format=custom",
                 "--no-owner",
                 "--no-acl",

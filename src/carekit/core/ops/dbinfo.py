@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from typing import Any
 
@@ -42,3 +43,11 @@ def raw_connection(alias: str = "default") -> Any:
         user=s.get("USER") or None,
         password=s.get("PASSWORD") or None,
     )
+
+
+def pg_tool(name: str) -> str:
+    """The absolute path of a PostgreSQL client tool (pg_dump, pg_restore); they must match the server."""
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"{name} is not installed; install the PostgreSQL client tools")
+    return path

@@ -108,12 +108,8 @@ def reapply_missing(entries: Iterable[JournalEntry]) -> list[JournalEntry]:
     Runs in the caller's transaction. An entry without an applier fails loudly: data would stay.
     """
     entries = list(entries)
-    known = set(
-        str(k)
-        for k in ErasureRecord.objects.filter(key__in=[uuid.UUID(e.key) for e in entries]).values_list(
-            "key", flat=True
-        )
-    )
+    keys = [uuid.UUID(e.key) for e in entries]
+    known = {str(k) for k in ErasureRecord.objects.filter(key__in=keys).values_list("key", flat=True)}
     applied = []
     for entry in entries:
         if entry.key in known:

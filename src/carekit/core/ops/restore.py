@@ -72,9 +72,9 @@ def _load_sqlite(work: Path) -> None:
 
 
 def _load_postgres(work: Path) -> None:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603  # fixed argument list, no shell
         [
-            "pg_restore",
+            dbinfo.pg_tool("pg_restore"),
             "--no-owner",
             "--no-acl",
             "--exit-on-error",

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Restored and verified {result.tables} tables ({result.rows} rows) and {result.files} files; "
+                f"Restored and verified {result.tables} tables ({result.rows} rows) "
+                f"and {result.files} files; "
                 f"re-applied {result.erasures_reapplied} erasure(s) recorded since the backup."
             )
         )
