@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.accounts.principals import SESSION_WORKSPACE_KEY
 from carekit.core.api import ApiError, Principal, paginate
 from carekit.core.errors import Conflict
 from carekit.core.events import delivery as event_delivery
@@ -85,11 +84,8 @@ def dashboard(request: HttpRequest, p: Principal) -> HttpResponse:
 @login_required
 @require_POST
 def switch_workspace(request: HttpRequest) -> HttpResponse:
-    wanted = request.POST.get("workspace", "")
-    mine = {w.workspace_id for w in accounts.workspaces_of(request.user.pk or 0)}
-    if wanted not in mine:
+    if not accounts.switch_workspace(request, request.POST.get("workspace", "")):
         raise Http404
-    request.session[SESSION_WORKSPACE_KEY] = wanted
     return _back(request, "home")
 
 

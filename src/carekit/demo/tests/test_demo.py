@@ -9,12 +9,12 @@ from django.core.management import call_command
 
 from carekit.accounts import public as accounts
 from carekit.core.models import Event, Workspace
-from carekit.demo import shop
+from carekit.demo.public import DEMO_PASSWORD, OUTLET_SLUG, SHOP_SLUG
 
 
 def _snapshot() -> dict:
     out = {}
-    for ws in Workspace.objects.filter(slug__in=[shop.SHOP_SLUG, shop.OUTLET_SLUG]).order_by("slug"):
+    for ws in Workspace.objects.filter(slug__in=[SHOP_SLUG, OUTLET_SLUG]).order_by("slug"):
         agents = sorted((a.display_name, a.role) for a in accounts.agents(ws.pk))
         names = {a.member_id: a.display_name for a in accounts.agents(ws.pk)}
         teams = sorted((t.name, tuple(sorted(names[m] for m in t.member_ids))) for t in accounts.teams(ws.pk))
@@ -42,5 +42,5 @@ def test_demo_loads_the_shop_once(db, client):
     assert again.getvalue().strip() == "Demo data is already loaded."
     assert _snapshot() == first
     assert Event.objects.count() == events
-    resp = client.post("/login/", {"email": "maria.sokolova@wardrobe.demo", "password": shop.DEMO_PASSWORD})
+    resp = client.post("/login/", {"email": "maria.sokolova@wardrobe.demo", "password": DEMO_PASSWORD})
     assert resp.status_code == 302

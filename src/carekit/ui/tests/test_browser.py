@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 
 from carekit.core.realtime.testing import free_port
-from carekit.demo import shop
+from carekit.demo.public import DEMO_PASSWORD
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -95,7 +95,7 @@ def _login(page, base: str, email: str, screenshot: str = "") -> None:
     if screenshot:
         page.screenshot(path=str(ARTIFACTS / screenshot))
     page.fill("#id_email", email)
-    page.fill("#id_password", shop.DEMO_PASSWORD)
+    page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
 
