@@ -23,6 +23,7 @@ setup: $(STAMP) $(NODE_STAMP)
 
 demo: setup
 	$(BIN)/carekit migrate --noinput
+	$(BIN)/carekit demo
 	$(BIN)/carekit bootstrap
 	$(BIN)/carekit serve --port $(PORT)
 

@@ -3,4 +3,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django_http = get_asgi_application()  # sets Django up before the websocket stack imports models
+
+from carekit.core.realtime.asgi import build_application  # noqa: E402
+
+application = build_application(django_http)

@@ -59,6 +59,11 @@ INSTALLED_APPS = [
     "ninja",
     "carekit.core",
     "carekit.accounts",
+    "carekit.core.realtime",
+    "carekit.core.webhooks",
+    "carekit.core.ops",
+    "carekit.ui",
+    "carekit.demo",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
@@ -91,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "carekit.ui.shell.context",
             ],
         },
     },
@@ -174,6 +180,33 @@ HUEY_FILE = env(
 )
 HUEY_NAME = env("HUEY_NAME", f"carekit-test-{os.getpid()}" if TESTING else "carekit")
 WORKER_THREADS = int(env("WORKER_THREADS", "2"))
+
+# --- real-time (Django Channels) -------------------------------------------------------------------
+# In-memory layer embedded (one process); channels-redis as soon as REDIS_URL is set, which a separate
+# worker or several web processes need (start-up refuses them otherwise).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{HUEY_NAME}:rt"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- outbound webhooks -----------------------------------------------------------------------------
+# CIDRs the outbound HTTP client may call although they are not public (tests allow 127.0.0.1).
+WEBHOOK_ALLOWED_NETWORKS = [n.strip() for n in env("WEBHOOK_ALLOWED_NETWORKS").split(",") if n.strip()] or (
+    ["127.0.0.1/32"] if TESTING else []
+)
+WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+
+# --- operations -----------------------------------------------------------------------------------
+# Kept outside the database and outside backups; put it on durable storage shared by every host that
+# can erase data (docs/operations.md).
+ERASURE_JOURNAL_PATH = env("ERASURE_JOURNAL_PATH", str(VAR_DIR / "erasure-journal.jsonl"))
 
 # --- events ---------------------------------------------------------------------------------------
 EVENT_LEASE_SECONDS = int(env("EVENT_LEASE_SECONDS", "60"))

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from carekit.accounts.views import home_view
 from carekit.core import health
+from carekit.ui.views import dashboard
 from config.api import api
 
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", home_view, name="home"),
+    path("", dashboard, name="home"),
     path("", include("carekit.accounts.urls")),
+    path("", include("carekit.ui.urls")),
 ]

@@ -15,6 +15,7 @@ SCOPES: dict[str, str] = {
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
     "workspace:manage": "Change workspace settings (name, language, time zone, two-factor rule)",
+    "webhooks:manage": "Manage webhook subscriptions and see or resend deliveries",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {

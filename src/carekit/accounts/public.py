@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
+
 from carekit.accounts.models import Membership, Team
+from carekit.accounts.principals import SESSION_WORKSPACE_KEY
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,25 @@ def teams(workspace_id: int) -> list[TeamRef]:
     return [
         TeamRef(t.public_id, t.name, tuple(tm.membership.public_id for tm in t.members.all())) for t in rows
     ]
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    workspace_id: str
+    name: str
+    role: str
+
+
+def workspaces_of(user_id: int) -> list[WorkspaceRef]:
+    """The workspaces a signed-in user belongs to (for the workspace switcher), by name."""
+    rows = Membership.objects.select_related("workspace").filter(user_id=user_id).order_by("workspace__name")
+    return [WorkspaceRef(m.workspace.public_id, m.workspace.name, m.role) for m in rows]
+
+
+def switch_workspace(request: HttpRequest, workspace_public_id: str) -> bool:
+    """Make a workspace the session's current one, if the signed-in user belongs to it."""
+    user_id = request.user.pk
+    if user_id is None or not any(w.workspace_id == workspace_public_id for w in workspaces_of(user_id)):
+        return False
+    request.session[SESSION_WORKSPACE_KEY] = workspace_public_id
+    return True

@@ -6,9 +6,11 @@ import threading
 
 import uvicorn
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from carekit.core.jobs import Heartbeat, huey, make_consumer
+from carekit.core.realtime.publish import check_topology
 
 
 class Command(BaseCommand):
@@ -26,6 +28,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "The embedded worker runs with one web process; use --no-worker and `carekit worker`."
             )
+        try:
+            check_topology(separate_worker=no_worker, web_processes=workers)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         if embedded and huey.immediate:
             raise CommandError("HUEY_IMMEDIATE is on; it runs jobs inside requests. Unset it to serve.")
         consumer = heartbeat = None
@@ -43,7 +49,7 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 workers=workers,
-                lifespan="off",
+                lifespan="on",  # binds the loop that real-time publishing uses
                 log_level="warning",
                 access_log=False,
             )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from carekit.core.jobs import Heartbeat, make_consumer
+from carekit.core.realtime.publish import check_topology
 
 
 class Command(BaseCommand):
@@ -18,6 +20,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, threads: int | None = None, **options):
+        try:
+            check_topology(separate_worker=True)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         # Huey logs every task at INFO; at hundreds of tasks a second that is the bottleneck.
         logging.getLogger("huey").setLevel(logging.WARNING)
         logging.getLogger("huey.consumer").setLevel(logging.INFO)

@@ -1,0 +1,46 @@
+"""The demo loader: deterministic content, idempotent, and usable for sign-in."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from carekit.accounts import public as accounts
+from carekit.core.models import Event, Workspace
+from carekit.demo.public import DEMO_PASSWORD, OUTLET_SLUG, SHOP_SLUG
+
+
+def _snapshot() -> dict:
+    out = {}
+    for ws in Workspace.objects.filter(slug__in=[SHOP_SLUG, OUTLET_SLUG]).order_by("slug"):
+        agents = sorted((a.display_name, a.role) for a in accounts.agents(ws.pk))
+        names = {a.member_id: a.display_name for a in accounts.agents(ws.pk)}
+        teams = sorted((t.name, tuple(sorted(names[m] for m in t.member_ids))) for t in accounts.teams(ws.pk))
+        out[ws.slug] = {"name": ws.name, "agents": agents, "teams": teams}
+    return out
+
+
+@pytest.mark.sqlite
+def test_demo_loads_the_shop_once(db, client):
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert "Demo shop loaded" in out.getvalue()
+    first = _snapshot()
+    assert first["wardrobe"]["name"] == "Wardrobe Online Shop"
+    assert len(first["wardrobe"]["agents"]) == 9
+    assert len(first["wardrobe-outlet"]["agents"]) == 4
+    assert [t[0] for t in first["wardrobe"]["teams"]] == [
+        "Delivery and tracking",
+        "Returns and exchanges",
+        "VIP customers",
+    ]
+    events = Event.objects.count()
+    again = io.StringIO()
+    call_command("demo", stdout=again)
+    assert again.getvalue().strip() == "Demo data is already loaded."
+    assert _snapshot() == first
+    assert Event.objects.count() == events
+    resp = client.post("/login/", {"email": "maria.sokolova@wardrobe.demo", "password": DEMO_PASSWORD})
+    assert resp.status_code == 302

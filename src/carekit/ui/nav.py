@@ -1,0 +1,34 @@
+"""The shell's navigation: contexts register their entries; the shell shows those the user may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: Promise | str
+    url_name: str
+    scope: str | None = None  # the permission needed to see the entry; None: every member
+    order: int = 100
+
+
+_ITEMS: dict[str, NavItem] = {}
+
+
+def register(item: NavItem) -> None:
+    _ITEMS[item.key] = item
+
+
+def items() -> list[NavItem]:
+    return sorted(_ITEMS.values(), key=lambda i: (i.order, i.key))
+
+
+register(NavItem("dashboard", _("Dashboard"), "home", order=0))
+register(NavItem("audit", _("Audit log"), "ui:audit", scope="audit:read", order=900))
+register(NavItem("dead_letters", _("Failed events"), "ui:dead_letters", scope="events:manage", order=910))
+register(NavItem("webhooks", _("Webhooks"), "ui:webhooks", scope="webhooks:manage", order=920))
