@@ -111,7 +111,9 @@ def claim_start(
     channel = CODE_CHANNEL.get(IdentityKind(kind))
     if channel is None or channel not in outbound.registered_channels():
         raise DomainError(_("Codes cannot be sent to this kind of contact yet."), field="kind")
-    visitor = customer_resolve(actor=actor, workspace=workspace, kind=visitor_kind, value=visitor_value).customer
+    visitor = customer_resolve(
+        actor=actor, workspace=workspace, kind=visitor_kind, value=visitor_value
+    ).customer
     recent = Claim.objects.filter(
         workspace=workspace, claimant=visitor, created_at__gte=timezone.now() - timedelta(hours=1)
     ).count()
@@ -180,9 +182,11 @@ def claim_verify(*, actor: Actor, workspace: Workspace, claim: Claim, code: str)
         return Verified(None, "wrong_code", _("The code is not correct."))
     Claim.objects.filter(pk=claim.pk).update(status=ClaimStatus.VERIFIED)
     visitor = claim.claimant
-    holder = Identity.objects.select_related("customer").filter(
-        workspace=workspace, kind=claim.kind, value=claim.value
-    ).first()
+    holder = (
+        Identity.objects.select_related("customer")
+        .filter(workspace=workspace, kind=claim.kind, value=claim.value)
+        .first()
+    )
     if holder is None:
         identity_link(actor=actor, customer=visitor, kind=claim.kind, value=claim.value, verified=True)
         survivor = visitor

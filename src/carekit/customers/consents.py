@@ -73,7 +73,9 @@ def consent_state(customer: Customer, purpose: str, channel: str) -> bool | None
     """The answer for (purpose, channel): channel-specific first, then 'any'; None when never asked."""
     rows = {
         c.channel: c.granted
-        for c in Consent.objects.filter(customer=customer, purpose=purpose, channel__in=[channel, ANY_CHANNEL])
+        for c in Consent.objects.filter(
+            customer=customer, purpose=purpose, channel__in=[channel, ANY_CHANNEL]
+        )
     }
     if channel in rows:
         return rows[channel]

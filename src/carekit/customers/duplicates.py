@@ -163,7 +163,10 @@ def candidate_note(a: Customer, b: Customer, *, score: float, reasons: list[str]
     lo, hi = sorted((a.pk, b.pk))
     with transaction.atomic():
         cand, created = DuplicateCandidate.objects.get_or_create(
-            workspace_id=a.workspace_id, first_id=lo, second_id=hi, defaults={"score": score, "reasons": reasons}
+            workspace_id=a.workspace_id,
+            first_id=lo,
+            second_id=hi,
+            defaults={"score": score, "reasons": reasons},
         )
     if not created and cand.status == DuplicateStatus.OPEN and cand.score < score:
         DuplicateCandidate.objects.filter(pk=cand.pk).update(score=score, reasons=reasons)
@@ -203,5 +206,7 @@ def duplicate_dismiss(*, actor: Actor, candidate: DuplicateCandidate) -> Duplica
 
 def open_candidates_for(customer: Customer):
     return DuplicateCandidate.objects.filter(
-        Q(first=customer) | Q(second=customer), workspace_id=customer.workspace_id, status=DuplicateStatus.OPEN
+        Q(first=customer) | Q(second=customer),
+        workspace_id=customer.workspace_id,
+        status=DuplicateStatus.OPEN,
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from carekit.core.errors import Conflict, DomainError
 from carekit.core.events import Actor, emit
 from carekit.customers.enums import CustomerStatus, DuplicateStatus, MergeStatus
+from carekit.customers.errors import NotFound
 from carekit.customers.models import (
     Claim,
     Consent,
@@ -30,7 +31,16 @@ from carekit.customers.models import (
 from carekit.customers.registry import MERGE_PROVIDERS, REFERENCES, MergeContext
 
 OWN_PROVIDER = "customers"
-_TEXT_FIELDS = ("first_name", "last_name", "company", "address", "language", "time_zone", "age_band", "preferred_channel")
+_TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address",
+    "language",
+    "time_zone",
+    "age_band",
+    "preferred_channel",
+)
 
 
 def _profile(c: Customer) -> dict[str, Any]:
@@ -67,7 +77,7 @@ def _lock(*customers: Customer) -> None:
 def customer_merge(*, actor: Actor, survivor: Customer, merged: Customer, reason: str = "") -> MergeRecord:
     """Merge `merged` into `survivor`; returns the audit record that `customer_unmerge` reverses."""
     if survivor.workspace_id != merged.workspace_id:
-        raise DomainError(_("No such customer."), field="merged_id", code="not_found")
+        raise NotFound(_("No such customer."), field="merged_id")
     if survivor.pk == merged.pk:
         raise DomainError(_("A profile cannot be merged into itself."), field="merged_id")
     _lock(survivor, merged)
@@ -124,7 +134,11 @@ def customer_merge(*, actor: Actor, survivor: Customer, merged: Customer, reason
         subject_type="customer",
         subject_id=survivor.public_id,
         actor=actor,
-        payload={"survivor_id": survivor.public_id, "merged_id": merged.public_id, "merge_id": record.public_id},
+        payload={
+            "survivor_id": survivor.public_id,
+            "merged_id": merged.public_id,
+            "merge_id": record.public_id,
+        },
     )
     return record
 
@@ -197,7 +211,9 @@ def customer_unmerge(*, actor: Actor, record: MergeRecord) -> Customer:
     if survivor.status != CustomerStatus.ACTIVE or merged.status != CustomerStatus.MERGED:
         raise Conflict(_("The survivor was merged or erased since; undo that first."), field="merge_id")
     moved, snap = record.moved, record.snapshot
-    back_ids = list(Identity.objects.filter(pk__in=moved["identities"], customer=survivor).values_list("pk", flat=True))
+    back_ids = list(
+        Identity.objects.filter(pk__in=moved["identities"], customer=survivor).values_list("pk", flat=True)
+    )
     Identity.objects.filter(pk__in=back_ids).update(customer=merged)
     Contact.objects.filter(pk__in=moved["contacts_added"], customer=survivor).delete()
     Contact.objects.bulk_create(
@@ -206,9 +222,9 @@ def customer_unmerge(*, actor: Actor, record: MergeRecord) -> Customer:
     )
     Order.objects.filter(pk__in=moved["orders"], customer=survivor).update(customer=merged)
     # The post-merge rule: later orders that came through an identity moving back go back too.
-    Order.objects.filter(customer=survivor, via_identity_id__in=back_ids, created_at__gte=record.created_at).update(
-        customer=merged
-    )
+    Order.objects.filter(
+        customer=survivor, via_identity_id__in=back_ids, created_at__gte=record.created_at
+    ).update(customer=merged)
     Claim.objects.filter(pk__in=moved["claims"], claimant=survivor).update(claimant=merged)
     _unmerge_consents(survivor, record)
     _unmerge_profile(survivor, snap)
@@ -218,7 +234,9 @@ def customer_unmerge(*, actor: Actor, record: MergeRecord) -> Customer:
     merged.merged_into = None
     merged.updated_at = timezone.now()
     merged.save(update_fields=["status", "merged_into", "updated_at"])
-    identity_refs = tuple(f"{k}:{v}" for k, v in Identity.objects.filter(pk__in=back_ids).values_list("kind", "value"))
+    identity_refs = tuple(
+        f"{k}:{v}" for k, v in Identity.objects.filter(pk__in=back_ids).values_list("kind", "value")
+    )
     for name in sorted(MERGE_PROVIDERS):
         ctx = MergeContext(
             record.workspace_id,
@@ -238,7 +256,11 @@ def customer_unmerge(*, actor: Actor, record: MergeRecord) -> Customer:
         subject_type="customer",
         subject_id=survivor.public_id,
         actor=actor,
-        payload={"survivor_id": survivor.public_id, "restored_id": merged.public_id, "merge_id": record.public_id},
+        payload={
+            "survivor_id": survivor.public_id,
+            "restored_id": merged.public_id,
+            "merge_id": record.public_id,
+        },
     )
     return merged
 

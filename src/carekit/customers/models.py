@@ -49,7 +49,9 @@ class Customer(models.Model):
     preferred_channel = models.CharField(max_length=20, blank=True, default="")
     # channel -> bool: whether messages through that channel reach the customer (bounces, blocks)
     reachability = models.JSONField(default=dict, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
@@ -98,7 +100,9 @@ class Identity(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "kind", "value"], name="identity_unique_per_workspace")
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "value"], name="identity_unique_per_workspace"
+            )
         ]
         indexes = [models.Index(fields=["customer", "created_at"], name="identity_customer_time")]
 
@@ -161,7 +165,9 @@ class Order(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     # The identity the order arrived through: on unmerge, post-merge orders follow it back.
-    via_identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    via_identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     external_id = models.CharField(max_length=120)
     status = models.CharField(max_length=20, choices=OrderStatus.choices)
     currency = models.CharField(max_length=3)
@@ -177,7 +183,9 @@ class Order(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "external_id"], name="order_external_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="order_external_once")
+        ]
         indexes = [models.Index(fields=["customer", "placed_at"], name="order_customer_time")]
 
 

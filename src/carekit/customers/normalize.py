@@ -16,13 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from carekit.core.errors import DomainError
 from carekit.customers.enums import AttributeType, IdentityKind
-
-
-class InvalidValue(DomainError):
-    code = "invalid_value"
-    status = 422
+from carekit.customers.errors import InvalidValue
 
 
 def email(value: str, *, field: str = "email") -> str:
@@ -123,12 +118,12 @@ def tags(values: list[str]) -> list[str]:
 
 # --- names: Russian/English transliteration for matching ------------------------------------------
 
-_RU_LAT = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
-    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
-    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu", "я": "ia",
-}  # fmt: skip
+_CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+_LATIN = [
+    "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p",
+    "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "_", "y", "_", "e", "iu", "ia",
+]  # fmt: skip
+_RU_LAT = {c: ("" if lat == "_" else lat) for c, lat in zip(_CYRILLIC, _LATIN, strict=True)}
 
 # Spelling variants of the same Russian sound in Latin script collapse to one key
 # (Yuri/Iurii/Jurij, Aleksandr/Alexander, Natalya/Nataliia).

@@ -20,8 +20,8 @@ from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
 from carekit.customers.enums import CustomerStatus, OrderStatus, ReturnReason
+from carekit.customers.errors import InvalidValue, NotFound
 from carekit.customers.models import Customer, Identity, Order, OrderItem, Return
-from carekit.customers.normalize import InvalidValue
 
 MAX_BATCH = 500
 
@@ -104,21 +104,27 @@ def _validate(data: OrderInput, prefix: str = "") -> dict[str, Any]:
     }
 
 
-def _owner(workspace: Workspace, data: OrderInput, actor: Actor, prefix: str) -> tuple[Customer, Identity | None]:
+def _owner(
+    workspace: Workspace, data: OrderInput, actor: Actor, prefix: str
+) -> tuple[Customer, Identity | None]:
     from carekit.customers.services import customer_resolve
 
     if data.customer_id is not None:
         customer = Customer.objects.filter(workspace=workspace, public_id=data.customer_id).first()
         if customer is None:
-            raise DomainError(_("No such customer."), field=f"{prefix}customer_id", code="not_found")
+            raise NotFound(_("No such customer."), field=f"{prefix}customer_id")
         while customer.status == CustomerStatus.MERGED and customer.merged_into_id:
             customer = Customer.objects.get(pk=customer.merged_into_id)
         return customer, None
     assert data.identity is not None  # checked by _validate
-    resolved = customer_resolve(actor=actor, workspace=workspace, kind=data.identity[0], value=data.identity[1])
-    ident = Identity.objects.filter(
-        workspace=workspace, customer=resolved.customer, kind=data.identity[0]
-    ).order_by("-created_at").first()
+    resolved = customer_resolve(
+        actor=actor, workspace=workspace, kind=data.identity[0], value=data.identity[1]
+    )
+    ident = (
+        Identity.objects.filter(workspace=workspace, customer=resolved.customer, kind=data.identity[0])
+        .order_by("-created_at")
+        .first()
+    )
     return resolved.customer, ident
 
 
@@ -153,7 +159,9 @@ def order_upsert(*, actor: Actor, workspace: Workspace, data: OrderInput, _prefi
     customer, via = _owner(workspace, data, actor, _prefix)
     if customer.status != CustomerStatus.ACTIVE:
         raise DomainError(_("This customer was erased."), field=f"{_prefix}customer_id", code="conflict")
-    order = Order.objects.select_for_update().filter(workspace=workspace, external_id=data.external_id).first()
+    order = (
+        Order.objects.select_for_update().filter(workspace=workspace, external_id=data.external_id).first()
+    )
     created = order is None
     old = None if order is None else order.status
     if order is None:
@@ -213,7 +221,9 @@ def _emit_status(order: Order, old: str | None, actor: Actor) -> None:
     )
 
 
-def orders_upsert_batch(*, actor: Actor, workspace: Workspace, orders: Sequence[OrderInput]) -> list[Upserted]:
+def orders_upsert_batch(
+    *, actor: Actor, workspace: Workspace, orders: Sequence[OrderInput]
+) -> list[Upserted]:
     """All or nothing: the first bad order (named by its index) fails the whole batch."""
     if len(orders) > MAX_BATCH:
         raise InvalidValue(_("At most %(n)d orders per batch.") % {"n": MAX_BATCH}, field="orders")
@@ -262,10 +272,17 @@ def return_record(
             raise InvalidValue(_("More returned than ordered."), field=f"items[{i}].quantity")
         line = _money(item.amount, field=f"items[{i}].amount")
         amount += line
-        rows.append({"sku": item.sku, "category": src.category, "quantity": item.quantity, "amount": str(line)})
+        rows.append(
+            {"sku": item.sku, "category": src.category, "quantity": item.quantity, "amount": str(line)}
+        )
         returned_before[item.sku] = returned_before.get(item.sku, 0) + item.quantity
     ret = Return.objects.create(
-        workspace_id=order.workspace_id, order=order, reason=reason, items=rows, amount=amount, external_id=external_id
+        workspace_id=order.workspace_id,
+        order=order,
+        reason=reason,
+        items=rows,
+        amount=amount,
+        external_id=external_id,
     )
     emit(
         workspace_id=order.workspace_id,

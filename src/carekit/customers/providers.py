@@ -73,7 +73,8 @@ def timeline_items(q: TimelineQuery) -> list[TimelineItem]:
                     o.placed_at,
                     "customers.order",
                     o.public_id,
-                    _("Order %(number)s: %(status)s") % {"number": o.external_id, "status": o.get_status_display()},
+                    _("Order %(number)s: %(status)s")
+                    % {"number": o.external_id, "status": o.get_status_display()},
                     {
                         "order_id": o.public_id,
                         "status": o.status,
@@ -85,7 +86,9 @@ def timeline_items(q: TimelineQuery) -> list[TimelineItem]:
                 )
             )
     if want is None or "customers.return" in want:
-        for r in _window(Return.objects.filter(order__customer=customer).select_related("order"), "created_at", q):
+        for r in _window(
+            Return.objects.filter(order__customer=customer).select_related("order"), "created_at", q
+        ):
             items.append(
                 TimelineItem(
                     r.created_at,

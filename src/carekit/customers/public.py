@@ -71,7 +71,9 @@ def customer(workspace_id: int, customer_id: str) -> CustomerRef | None:
     return _ref(c) if c else None
 
 
-def resolve(*, actor: Actor, workspace_id: int, kind: str, value: str, host_token: str | None = None) -> ResolvedRef:
+def resolve(
+    *, actor: Actor, workspace_id: int, kind: str, value: str, host_token: str | None = None
+) -> ResolvedRef:
     """Find or create the customer by one exact channel identity (e.g. a Telegram user id).
 
     Contact data a visitor types is not an identity: it must go through the claim flow.

@@ -137,7 +137,9 @@ def unregistered_customer_references(models: list[type[Model]]) -> list[str]:
             if not looks_like_customer_reference(model, f.name):
                 continue
             ref = REFERENCES.get((model._meta.label_lower, f.name))
-            covered = ref is not None and ref.provider in MERGE_PROVIDERS and ref.provider in ERASURE_PROVIDERS
+            covered = (
+                ref is not None and ref.provider in MERGE_PROVIDERS and ref.provider in ERASURE_PROVIDERS
+            )
             if not covered:
                 missing.append(f"{model._meta.label_lower}.{f.name}")
     return missing

@@ -19,13 +19,19 @@ from carekit.customers.models import (
 )
 
 
-def customers(workspace_id: int, *, q: str = "", tag: str = "", status: str = CustomerStatus.ACTIVE) -> QuerySet[Customer]:
+def customers(
+    workspace_id: int, *, q: str = "", tag: str = "", status: str = CustomerStatus.ACTIVE
+) -> QuerySet[Customer]:
     """Search by name, email, phone or identity value; filters by tag and status."""
     qs = Customer.objects.filter(workspace_id=workspace_id)
     if status:
         qs = qs.filter(status=status)
     if tag:
-        qs = qs.filter(tags__contains=[tag.strip().lower()]) if _json_contains() else qs.filter(tags__icontains=f'"{tag.strip().lower()}"')
+        qs = (
+            qs.filter(tags__contains=[tag.strip().lower()])
+            if _json_contains()
+            else qs.filter(tags__icontains=f'"{tag.strip().lower()}"')
+        )
     q = q.strip()
     if q:
         values = {q.lower()}
@@ -65,11 +71,15 @@ def active_customer(workspace_id: int, public_id: str) -> Customer:
 
 
 def identities(customer: Customer) -> QuerySet[Identity]:
-    return Identity.objects.filter(workspace_id=customer.workspace_id, customer=customer).order_by("created_at", "pk")
+    return Identity.objects.filter(workspace_id=customer.workspace_id, customer=customer).order_by(
+        "created_at", "pk"
+    )
 
 
 def consents(customer: Customer) -> QuerySet[Consent]:
-    return Consent.objects.filter(workspace_id=customer.workspace_id, customer=customer).order_by("purpose", "channel")
+    return Consent.objects.filter(workspace_id=customer.workspace_id, customer=customer).order_by(
+        "purpose", "channel"
+    )
 
 
 def consent_history(customer: Customer) -> QuerySet[ConsentRecord]:
@@ -84,7 +94,9 @@ def orders(workspace_id: int, *, customer: Customer | None = None) -> QuerySet[O
 
 
 def order(workspace_id: int, public_id: str) -> Order:
-    return Order.objects.select_related("customer", "workspace").get(workspace_id=workspace_id, public_id=public_id)
+    return Order.objects.select_related("customer", "workspace").get(
+        workspace_id=workspace_id, public_id=public_id
+    )
 
 
 def claim(workspace_id: int, public_id: str) -> Claim:
@@ -92,11 +104,15 @@ def claim(workspace_id: int, public_id: str) -> Claim:
 
 
 def merge_record(workspace_id: int, public_id: str) -> MergeRecord:
-    return MergeRecord.objects.select_related("survivor", "merged").get(workspace_id=workspace_id, public_id=public_id)
+    return MergeRecord.objects.select_related("survivor", "merged").get(
+        workspace_id=workspace_id, public_id=public_id
+    )
 
 
 def duplicate_candidates(workspace_id: int, *, status: str = "open") -> QuerySet[DuplicateCandidate]:
-    return DuplicateCandidate.objects.filter(workspace_id=workspace_id, status=status).select_related("first", "second")
+    return DuplicateCandidate.objects.filter(workspace_id=workspace_id, status=status).select_related(
+        "first", "second"
+    )
 
 
 def duplicate_candidate(workspace_id: int, public_id: str) -> DuplicateCandidate:

@@ -16,11 +16,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from carekit.core.errors import Conflict, DomainError
+from carekit.core.errors import Conflict
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
 from carekit.customers import normalize
 from carekit.customers.enums import AttributeType, ContactKind, CustomerStatus, IdentityKind
+from carekit.customers.errors import NotFound
 from carekit.customers.models import AttributeDefinition, Contact, Customer, CustomerSettings, Identity
 
 PROFILE_FIELDS = (
@@ -163,7 +164,9 @@ def profile_validate(
         phones=phones,
         tags=None if data.tags is None else normalize.tags(data.tags),
         attributes=attrs,
-        reachability=None if data.reachability is None else {str(k): bool(v) for k, v in data.reachability.items()},
+        reachability=None
+        if data.reachability is None
+        else {str(k): bool(v) for k, v in data.reachability.items()},
     )
 
 
@@ -247,7 +250,9 @@ def _add_contacts(customer: Customer, kind: str, values: Sequence[str], *, actor
     """Contacts of a profile; each also becomes an identity unless another profile holds it already."""
     have = set(Contact.objects.filter(customer=customer, kind=kind).values_list("value", flat=True))
     new = [v for v in values if v not in have]
-    Contact.objects.bulk_create([Contact(workspace_id=customer.workspace_id, customer=customer, kind=kind, value=v) for v in new])
+    Contact.objects.bulk_create(
+        [Contact(workspace_id=customer.workspace_id, customer=customer, kind=kind, value=v) for v in new]
+    )
     for value in new:
         identity_link(actor=actor, customer=customer, kind=kind, value=value, verified=False, strict=False)
 
@@ -279,7 +284,11 @@ def identity_link(
     try:
         with transaction.atomic():
             ident = Identity.objects.create(
-                workspace_id=customer.workspace_id, customer=customer, kind=kind, value=value, verified=verified
+                workspace_id=customer.workspace_id,
+                customer=customer,
+                kind=kind,
+                value=value,
+                verified=verified,
             )
     except IntegrityError:  # a concurrent link won the race
         if strict:
@@ -330,7 +339,9 @@ def customer_resolve(
 
     region = region_of(workspace.pk)
     wanted = [normalize.identity(kind, value, region=region)]
-    wanted += [normalize.identity(k, v, region=region, field=f"also[{i}].value") for i, (k, v) in enumerate(also)]
+    wanted += [
+        normalize.identity(k, v, region=region, field=f"also[{i}].value") for i, (k, v) in enumerate(also)
+    ]
     if host_token:
         asserted = host_token_verify(workspace.pk, host_token)
         wanted.append(normalize.identity(asserted[0], asserted[1], region=region, field="host_token"))
@@ -346,7 +357,7 @@ def customer_resolve(
     created = False
     if owner is None:
         if not create:
-            raise DomainError(_("No customer has this identity."), field="value", code="not_found")
+            raise NotFound(_("No customer has this identity."), field="value")
         owner = Customer.objects.create(workspace=workspace)
         _emit_created(owner, actor)
         created = True
@@ -354,7 +365,9 @@ def customer_resolve(
     for w in dict.fromkeys(wanted):
         held = found.get(w)
         if held is None:
-            if identity_link(actor=actor, customer=owner, kind=w[0], value=w[1], verified=False, strict=False):
+            if identity_link(
+                actor=actor, customer=owner, kind=w[0], value=w[1], verified=False, strict=False
+            ):
                 linked.append(w[0])
             else:
                 conflicts.append(w[0])

@@ -29,4 +29,6 @@ def make_order(ws: Workspace, customer: Customer, external_id: str = "A-1", **fi
         **fields,
     }
     with transaction.atomic():
-        return order_services.order_upsert(actor=SYSTEM, workspace=ws, data=order_services.OrderInput(**data)).order
+        return order_services.order_upsert(
+            actor=SYSTEM, workspace=ws, data=order_services.OrderInput(**data)
+        ).order

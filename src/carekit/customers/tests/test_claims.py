@@ -46,7 +46,12 @@ def code_from(message: outbound.OutboundMessage) -> str:
 def _start(ws, visitor="v-1", value="anna@example.com"):
     with transaction.atomic():
         return claims.claim_start(
-            actor=SYSTEM, workspace=ws, visitor_kind="visitor", visitor_value=visitor, kind="email", value=value
+            actor=SYSTEM,
+            workspace=ws,
+            visitor_kind="visitor",
+            visitor_value=visitor,
+            kind="email",
+            value=value,
         )
 
 
@@ -57,7 +62,9 @@ def _verify(ws, claim, code):
 
 def test_code_joins_the_visitor_to_the_owner_only_after_verification(workspace, mailbox):
     with transaction.atomic():
-        owner = services.customer_resolve(actor=SYSTEM, workspace=workspace, kind="email", value="anna@example.com").customer
+        owner = services.customer_resolve(
+            actor=SYSTEM, workspace=workspace, kind="email", value="anna@example.com"
+        ).customer
     started = _start(workspace)
     assert started.visitor.pk != owner.pk
     assert Identity.objects.get(kind="visitor").customer_id == started.visitor.pk
@@ -66,12 +73,14 @@ def test_code_joins_the_visitor_to_the_owner_only_after_verification(workspace, 
     assert code not in started.claim.code_digest
 
     wrong = _verify(workspace, started.claim, "000000" if code != "000000" else "111111")
-    assert wrong.customer is None and wrong.error == "wrong_code"
+    assert wrong.customer is None
+    assert wrong.error == "wrong_code"
     assert Claim.objects.get().attempts == 1
     assert Identity.objects.get(kind="visitor").customer_id == started.visitor.pk
 
     ok = _verify(workspace, started.claim, code)
-    assert ok.customer is not None and ok.customer.pk == owner.pk
+    assert ok.customer is not None
+    assert ok.customer.pk == owner.pk
     assert Identity.objects.get(kind="visitor").customer_id == owner.pk
     assert Customer.objects.get(pk=started.visitor.pk).status == CustomerStatus.MERGED
     again = _verify(workspace, started.claim, code)
@@ -98,10 +107,19 @@ def test_new_contact_is_attached_to_the_visitor_after_verification(workspace, ma
 
 
 def test_no_code_is_sent_when_the_transaction_rolls_back(workspace, mailbox):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        claims.claim_start(
-            actor=SYSTEM, workspace=workspace, visitor_kind="visitor", visitor_value="v", kind="email", value="a@example.com"
-        )
-        raise RuntimeError("boom")
+    def start_then_fail():
+        with transaction.atomic():
+            claims.claim_start(
+                actor=SYSTEM,
+                workspace=workspace,
+                visitor_kind="visitor",
+                visitor_value="v",
+                kind="email",
+                value="a@example.com",
+            )
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        start_then_fail()
     assert mailbox.sent == []
     assert Claim.objects.count() == 0

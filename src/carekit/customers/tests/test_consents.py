@@ -16,7 +16,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 def _set(customer, purpose, channel, granted, source="portal"):
     with transaction.atomic():
         return consents.consent_set(
-            actor=SYSTEM, customer=customer, purpose=purpose, channel=channel, granted=granted, source=source, text_version="v2"
+            actor=SYSTEM,
+            customer=customer,
+            purpose=purpose,
+            channel=channel,
+            granted=granted,
+            source=source,
+            text_version="v2",
         )
 
 
@@ -37,14 +43,22 @@ def test_withdrawn_processing_stops_everything_but_replies(workspace):
     c = make_customer(workspace)
     _set(c, "marketing", "any", True)
     _set(c, "processing", "any", False)
-    assert [consents.consent_allows(c, k, "email") for k in ("reply", "service", "marketing")] == [True, False, False]
+    assert [consents.consent_allows(c, k, "email") for k in ("reply", "service", "marketing")] == [
+        True,
+        False,
+        False,
+    ]
 
 
 def test_history_keeps_every_answer_with_source_and_version(workspace):
     c = make_customer(workspace)
     _set(c, "marketing", "email", True, source="checkout")
     _set(c, "marketing", "email", False, source="unsubscribe_link")
-    rows = list(ConsentRecord.objects.filter(customer=c).order_by("pk").values_list("granted", "source", "text_version"))
+    rows = list(
+        ConsentRecord.objects.filter(customer=c)
+        .order_by("pk")
+        .values_list("granted", "source", "text_version")
+    )
     assert rows == [(True, "checkout", "v2"), (False, "unsubscribe_link", "v2")]
     assert Event.objects.filter(type="customers.consent.changed", subject_id=c.public_id).count() == 2
 

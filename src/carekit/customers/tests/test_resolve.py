@@ -27,7 +27,9 @@ def test_email_then_phone_then_signed_visitor_resolve_to_one_customer(workspace)
     token = claims.host_token_sign(secret, kind="email", value="anna@example.com")
     third = _resolve(workspace, "visitor", "v-123", host_token=token)
 
-    assert first.created and not second.created and not third.created
+    assert first.created
+    assert not second.created
+    assert not third.created
     assert first.customer.pk == second.customer.pk == third.customer.pk
     assert Customer.objects.filter(workspace=workspace).count() == 1
     assert sorted(Identity.objects.filter(customer=first.customer).values_list("kind", "value")) == [
@@ -85,5 +87,7 @@ def test_bad_identity_value_names_the_field_and_writes_nothing(workspace):
 
 
 def test_resolve_runs_inside_the_callers_transaction(workspace):
-    r = call_inside_transaction(services.customer_resolve, actor=SYSTEM, workspace=workspace, kind="telegram", value="42")
+    r = call_inside_transaction(
+        services.customer_resolve, actor=SYSTEM, workspace=workspace, kind="telegram", value="42"
+    )
     assert r.created
