@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
 from carekit.core.api import WorkspaceAuth
+from carekit.customers.api import router as customers_router
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
 
@@ -20,3 +21,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", events_router)
 api.add_router("", accounts_router)
+api.add_router("", customers_router)

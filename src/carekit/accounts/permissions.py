@@ -14,15 +14,20 @@ SCOPES: dict[str, str] = {
     "accounts:read": "See members and teams",
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
+    "customers:read": "See customer profiles, orders, consents and timelines",
+    "customers:write": "Create and edit customers, orders, consents; resolve identities; import",
+    "customers:merge": "Merge and unmerge customer profiles; review duplicates",
+    "customers:privacy": "Export and erase a customer's personal data",
+    "customers:admin": "Define custom customer attributes",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset({"*"}),
     Role.ADMIN: frozenset({"*"}),
-    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write"}),
-    Role.AGENT: frozenset({"accounts:read"}),
-    Role.MARKETER: frozenset({"accounts:read"}),
-    Role.ANALYST: frozenset({"audit:read", "accounts:read"}),
+    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write", "customers:*"}),
+    Role.AGENT: frozenset({"accounts:read", "customers:read", "customers:write", "customers:merge"}),
+    Role.MARKETER: frozenset({"accounts:read", "customers:read"}),
+    Role.ANALYST: frozenset({"audit:read", "accounts:read", "customers:read"}),
 }
 
 

@@ -142,7 +142,7 @@ def name_key(text: str) -> str:
     latin = _NON_ALPHA.sub("", latin)
     for src, dst in _LATIN_FOLD:
         latin = latin.replace(src, dst)
-    out = []
+    out: list[str] = []
     for ch in latin:  # doubled letters are a common transliteration difference
         if not out or out[-1] != ch:
             out.append(ch)

@@ -109,7 +109,7 @@ def register_customer_reference(model: type[Model], field: str, provider: str) -
 def unregister(name: str) -> None:
     """Tests only: drop a provider registered for one test."""
     for registry in (MERGE_PROVIDERS, ERASURE_PROVIDERS, EXPORT_PROVIDERS, TIMELINE_PROVIDERS):
-        registry.pop(name, None)  # type: ignore[attr-defined]
+        registry.pop(name, None)
     for key in [k for k, ref in REFERENCES.items() if ref.provider == name]:
         del REFERENCES[key]
 

@@ -198,8 +198,8 @@ def customer_create(*, actor: Actor, workspace: Workspace, data: ProfileInput) -
     customer.attributes = clean.attributes or {}
     customer.reachability = clean.reachability or {}
     customer.save()
-    _add_contacts(customer, ContactKind.EMAIL, clean.emails or [], actor=actor)
-    _add_contacts(customer, ContactKind.PHONE, clean.phones or [], actor=actor)
+    contacts_add(actor=actor, customer=customer, kind=ContactKind.EMAIL, values=clean.emails or [])
+    contacts_add(actor=actor, customer=customer, kind=ContactKind.PHONE, values=clean.phones or [])
     _emit_created(customer, actor)
     return customer
 
@@ -223,7 +223,7 @@ def customer_update(*, actor: Actor, customer: Customer, data: ProfileInput) -> 
         if values is None:
             continue
         Contact.objects.filter(customer=customer, kind=kind).exclude(value__in=values).delete()
-        _add_contacts(customer, kind, values, actor=actor)
+        contacts_add(actor=actor, customer=customer, kind=kind, values=values)
     emit(
         workspace_id=customer.workspace_id,
         type="customers.customer.updated",
@@ -246,7 +246,7 @@ def _require_active(customer: Customer) -> None:
         raise Conflict(_("This profile was merged or erased."), field="customer_id")
 
 
-def _add_contacts(customer: Customer, kind: str, values: Sequence[str], *, actor: Actor) -> None:
+def contacts_add(*, actor: Actor, customer: Customer, kind: str, values: Sequence[str]) -> None:
     """Contacts of a profile; each also becomes an identity unless another profile holds it already."""
     have = set(Contact.objects.filter(customer=customer, kind=kind).values_list("value", flat=True))
     new = [v for v in values if v not in have]
