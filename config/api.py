@@ -6,9 +6,9 @@ from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
 from carekit.core.api import WorkspaceAuth
-from carekit.customers.api import router as customers_router
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
+from carekit.customers.api import router as customers_router
 
 api = NinjaAPI(
     title="Carekit API",

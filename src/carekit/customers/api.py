@@ -101,7 +101,9 @@ def _dup(d: DuplicateCandidate) -> dict[str, Any]:
 # --- profiles -------------------------------------------------------------------------------------
 
 
-@router.get("/customers", response=s.CustomerPage, summary="Search customers by name, email, phone or identity")
+@router.get(
+    "/customers", response=s.CustomerPage, summary="Search customers by name, email, phone or identity"
+)
 def list_customers(
     request: HttpRequest, q: str = "", tag: str = "", cursor: str | None = None, limit: int = 50
 ) -> dict[str, Any]:
@@ -200,7 +202,9 @@ def customer_orders(
     return {"items": [_order(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/customers/{customer_id}/merge", response=s.MergeOut, summary="Merge another profile into this one")
+@router.post(
+    "/customers/{customer_id}/merge", response=s.MergeOut, summary="Merge another profile into this one"
+)
 def merge_customer(request: HttpRequest, customer_id: str, body: s.MergeIn) -> dict[str, Any]:
     p = need(request, "customers:merge")
     with transaction.atomic(durable=True):
@@ -210,7 +214,9 @@ def merge_customer(request: HttpRequest, customer_id: str, body: s.MergeIn) -> d
     return _merge(record)
 
 
-@router.get("/customers/{customer_id}/export", response=dict[str, Any], summary="Everything about the customer")
+@router.get(
+    "/customers/{customer_id}/export", response=dict[str, Any], summary="Everything about the customer"
+)
 def export_customer(request: HttpRequest, customer_id: str) -> dict[str, Any]:
     p = need(request, "customers:privacy")
     c = selectors.customer(p.workspace_id, customer_id)
@@ -294,7 +300,9 @@ def define_attribute(request: HttpRequest, body: s.AttributeIn) -> tuple[int, An
 # --- claims (a visitor typed an email or phone) ---------------------------------------------------
 
 
-@router.post("/customer-claims", response={201: s.ClaimOut}, summary="Send a one-time code to a typed contact")
+@router.post(
+    "/customer-claims", response={201: s.ClaimOut}, summary="Send a one-time code to a typed contact"
+)
 def start_claim(request: HttpRequest, body: s.ClaimIn) -> tuple[int, dict[str, Any]]:
     p = need(request, "customers:write")
     with transaction.atomic(durable=True):
@@ -307,7 +315,11 @@ def start_claim(request: HttpRequest, body: s.ClaimIn) -> tuple[int, dict[str, A
             value=body.value,
         )
     # The same answer whether or not a profile holds the contact: nothing to enumerate.
-    return 201, {"claim_id": started.claim.public_id, "customer_id": started.visitor.public_id, "status": "pending"}
+    return 201, {
+        "claim_id": started.claim.public_id,
+        "customer_id": started.visitor.public_id,
+        "status": "pending",
+    }
 
 
 @router.post("/customer-claims/{claim_id}/verify", response=s.ClaimOut)
@@ -315,7 +327,9 @@ def verify_claim(request: HttpRequest, claim_id: str, body: s.CodeIn) -> dict[st
     p = need(request, "customers:write")
     with transaction.atomic(durable=True):
         claim = selectors.claim(p.workspace_id, claim_id)
-        result = claims.claim_verify(actor=p.actor, workspace=_ws(p.workspace_id), claim=claim, code=body.code)
+        result = claims.claim_verify(
+            actor=p.actor, workspace=_ws(p.workspace_id), claim=claim, code=body.code
+        )
     if result.customer is None:  # raised after commit, so the counted attempt stays counted
         raise ApiError(403, result.error, result.message, [{"field": "code"}])
     return {"claim_id": claim.public_id, "customer_id": result.customer.public_id, "status": "verified"}
@@ -342,11 +356,15 @@ def list_orders(request: HttpRequest, cursor: str | None = None, limit: int = 50
     return {"items": [_order(o) for o in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("/orders", response={200: s.OrderOut, 201: s.OrderOut}, summary="Create or update by external id")
+@router.post(
+    "/orders", response={200: s.OrderOut, 201: s.OrderOut}, summary="Create or update by external id"
+)
 def upsert_order(request: HttpRequest, body: s.OrderIn) -> tuple[int, dict[str, Any]]:
     p = need(request, "customers:write")
     with transaction.atomic(durable=True):
-        up = order_services.order_upsert(actor=p.actor, workspace=_ws(p.workspace_id), data=_order_input(body))
+        up = order_services.order_upsert(
+            actor=p.actor, workspace=_ws(p.workspace_id), data=_order_input(body)
+        )
     return (201 if up.created else 200), _order(up.order)
 
 
@@ -402,4 +420,3 @@ def import_customers(request: HttpRequest, body: s.ImportIn) -> dict[str, Any]:
             actor=p.actor, workspace=_ws(p.workspace_id), text=body.csv, mode=body.mode, dry_run=body.dry_run
         )
     return {**vars(report), "errors": [vars(e) for e in report.errors]}
-

@@ -110,13 +110,21 @@ class RowValidator:
                     errors.append(RowError(line, key, exc.message))
         external = (raw.get("external_id") or "").strip()
         if not (emails or phones or external or fields.get("first_name") or fields.get("last_name")):
-            errors.append(RowError(line, "email", _("A row needs a name, an email, a phone or an external id.")))
+            errors.append(
+                RowError(line, "email", _("A row needs a name, an email, a phone or an external id."))
+            )
         for e in emails:
             if e in self.seen_email:
-                errors.append(RowError(line, "email", _("Same email as line %(n)d.") % {"n": self.seen_email[e]}))
+                errors.append(
+                    RowError(line, "email", _("Same email as line %(n)d.") % {"n": self.seen_email[e]})
+                )
         if external and external in self.seen_external:
             errors.append(
-                RowError(line, "external_id", _("Same external id as line %(n)d.") % {"n": self.seen_external[external]})
+                RowError(
+                    line,
+                    "external_id",
+                    _("Same external id as line %(n)d.") % {"n": self.seen_external[external]},
+                )
             )
         if errors:
             return errors
@@ -127,7 +135,9 @@ class RowValidator:
         if raw.get("preferred_channel"):
             fields["preferred_channel"] = raw["preferred_channel"].strip()[:20]
         tags = normalize.tags(_split(raw.get("tags") or ""))
-        return CleanRow(line, fields, list(dict.fromkeys(emails)), list(dict.fromkeys(phones)), external, tags, attrs)
+        return CleanRow(
+            line, fields, list(dict.fromkeys(emails)), list(dict.fromkeys(phones)), external, tags, attrs
+        )
 
 
 def _batches(items: Iterable[CleanRow], size: int) -> Iterator[list[CleanRow]]:
@@ -170,9 +180,11 @@ def customers_import(
             report.skipped += 1
         else:
             good.append(result)
-    if dry_run or (mode == "all_or_nothing" and report.errors):
-        if mode == "all_or_nothing" and report.errors:
-            report.skipped = report.rows
+    if mode == "all_or_nothing" and report.errors:
+        report.skipped = report.rows
+        return report
+    if dry_run:  # what would be imported (new or updated)
+        report.imported = len(good)
         return report
     done = 0
     for batch in _batches(good, batch_size):
@@ -191,9 +203,9 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
     wanted_values |= {r.external_id for r in rows if r.external_id}
     held = {
         (kind, value): cid
-        for kind, value, cid in Identity.objects.filter(workspace=workspace, value__in=wanted_values).values_list(
-            "kind", "value", "customer_id"
-        )
+        for kind, value, cid in Identity.objects.filter(
+            workspace=workspace, value__in=wanted_values
+        ).values_list("kind", "value", "customer_id")
     }
     new_rows, updates = [], []
     for r in rows:
@@ -224,12 +236,16 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
         for customer, (r, _owner) in zip(customers, new_rows, strict=True):
             for kind, values in ((ContactKind.EMAIL, r.emails), (ContactKind.PHONE, r.phones)):
                 for v in values:
-                    contacts.append(Contact(workspace=workspace, customer=customer, kind=kind, value=v, created_at=now))
+                    contacts.append(
+                        Contact(workspace=workspace, customer=customer, kind=kind, value=v, created_at=now)
+                    )
                     # A phone already held (a family's shared phone) stays a contact only.
                     if (kind, v) not in claimed:
                         claimed.add((kind, v))
                         identities.append(
-                            Identity(workspace=workspace, customer=customer, kind=kind, value=v, created_at=now)
+                            Identity(
+                                workspace=workspace, customer=customer, kind=kind, value=v, created_at=now
+                            )
                         )
             if r.external_id:
                 identities.append(

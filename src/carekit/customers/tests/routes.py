@@ -28,7 +28,13 @@ def _candidate(ws: Workspace):
 
 
 def _order_body(customer_id: str) -> dict:
-    return {"external_id": "R-1", "status": "paid", "currency": "RUB", "total": "10.00", "customer_id": customer_id}
+    return {
+        "external_id": "R-1",
+        "status": "paid",
+        "currency": "RUB",
+        "total": "10.00",
+        "customer_id": customer_id,
+    }
 
 
 @route_case("GET", "/customers", scope="customers:read")
@@ -150,7 +156,12 @@ def _claim(own: Workspace, other: Workspace) -> RouteCall:
 def _claim_verify(own: Workspace, other: Workspace) -> RouteCall:
     with transaction.atomic():
         started = claims.claim_start(
-            actor=SYSTEM, workspace=other, visitor_kind="visitor", visitor_value="v", kind="email", value="a@b.ru"
+            actor=SYSTEM,
+            workspace=other,
+            visitor_kind="visitor",
+            visitor_value="v",
+            kind="email",
+            value="a@b.ru",
         )
     return RouteCall(f"/customer-claims/{started.claim.public_id}/verify", body={"code": "123456"})
 
@@ -186,4 +197,6 @@ def _order_return(own: Workspace, other: Workspace) -> RouteCall:
 
 @route_case("POST", "/customer-imports", scope="customers:write")
 def _import(own: Workspace, other: Workspace) -> RouteCall:
-    return RouteCall("/customer-imports", body={"csv": "first_name,email\nAnna,anna@example.com\n"}, kind="plain")
+    return RouteCall(
+        "/customer-imports", body={"csv": "first_name,email\nAnna,anna@example.com\n"}, kind="plain"
+    )
