@@ -155,7 +155,9 @@ def test_attack_unverified_claim_gives_the_visitor_nothing_of_the_owner(
     resolved = api.post("/customers/resolve", {"kind": "visitor", "value": "attacker"}).json()
     assert resolved["customer_id"] == claim["customer_id"]
     visitor = api.get(f"/customers/{claim['customer_id']}").json()
-    assert visitor["emails"] == [] and visitor["phones"] == [] and visitor["first_name"] == ""
+    assert visitor["emails"] == []
+    assert visitor["phones"] == []
+    assert visitor["first_name"] == ""
     assert api.get(f"/customers/{claim['customer_id']}/orders").json()["items"] == []
     timeline = api.get(f"/customers/{claim['customer_id']}/timeline").json()["items"]
     assert [i["data"]["kind"] for i in timeline] == ["visitor"]
