@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from carekit.core.events import Actor, EventSpec, emit_many
 from carekit.core.models import Workspace
-from carekit.customers import normalize
+from carekit.customers import bulk, normalize
 from carekit.customers.enums import ContactKind, CustomerStatus, IdentityKind
 from carekit.customers.errors import InvalidValue
 from carekit.customers.models import Contact, Customer, Identity
@@ -207,78 +207,54 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
             workspace=workspace, value__in=wanted_values
         ).values_list("kind", "value", "customer_id")
     }
-    new_rows, updates = [], []
+    new_rows: list[CleanRow] = []
+    updates: list[tuple[CleanRow, int]] = []
     for r in rows:
         keys = [(IdentityKind.EMAIL, e) for e in r.emails]
         if r.external_id:
             keys.append((IdentityKind.EXTERNAL, r.external_id))
         owner = next((held[k] for k in keys if k in held), None)
-        (updates if owner else new_rows).append((r, owner))
+        if owner is None:
+            new_rows.append(r)
+        else:
+            updates.append((r, owner))
     now = timezone.now()
     with transaction.atomic():  # a savepoint per batch
-        customers = Customer.objects.bulk_create(
-            [
-                Customer(
-                    workspace=workspace,
-                    tags=r.tags,
-                    attributes=r.attributes,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                    created_at=now,
-                    updated_at=now,
-                    **r.fields,
-                )
-                for r, _owner in new_rows
-            ]
-        )
+        created = bulk.insert_customers(workspace.pk, new_rows, now)
         contacts, identities = [], []
         claimed: set[tuple[str, str]] = set(held)
-        for customer, (r, _owner) in zip(customers, new_rows, strict=True):
+        for (pk, _public_id), r in zip(created, new_rows, strict=True):
             for kind, values in ((ContactKind.EMAIL, r.emails), (ContactKind.PHONE, r.phones)):
                 for v in values:
-                    contacts.append(
-                        Contact(workspace=workspace, customer=customer, kind=kind, value=v, created_at=now)
-                    )
+                    contacts.append((workspace.pk, pk, kind, v, False, now))
                     # A phone already held (a family's shared phone) stays a contact only.
                     if (kind, v) not in claimed:
                         claimed.add((kind, v))
-                        identities.append(
-                            Identity(
-                                workspace=workspace, customer=customer, kind=kind, value=v, created_at=now
-                            )
-                        )
+                        identities.append((workspace.pk, pk, kind, v, False, now))
             if r.external_id:
-                identities.append(
-                    Identity(
-                        workspace=workspace,
-                        customer=customer,
-                        kind=IdentityKind.EXTERNAL,
-                        value=r.external_id,
-                        created_at=now,
-                    )
-                )
-        Contact.objects.bulk_create(contacts)
-        Identity.objects.bulk_create(identities)
+                identities.append((workspace.pk, pk, IdentityKind.EXTERNAL, r.external_id, False, now))
+        bulk.insert_rows(Contact, bulk.LINK_COLUMNS, contacts)
+        bulk.insert_rows(Identity, bulk.LINK_COLUMNS, identities)
         emit_many(
             [
                 EventSpec(
                     workspace.pk,
                     "customers.customer.created",
                     "customer",
-                    c.public_id,
+                    public_id,
                     actor,
-                    {"customer_id": c.public_id, "source": "import"},
+                    {"customer_id": public_id, "source": "import"},
                     now,
                 )
-                for c in customers
+                for _pk, public_id in created
             ]
         )
         for r, owner in updates:
             _update_existing(actor, workspace, owner, r)
-    return len(customers), len(updates)
+    return len(created), len(updates)
 
 
-def _update_existing(actor: Actor, workspace: Workspace, customer_pk: int | None, r: CleanRow) -> None:
+def _update_existing(actor: Actor, workspace: Workspace, customer_pk: int, r: CleanRow) -> None:
     from carekit.customers.services import contacts_add
 
     customer = Customer.objects.get(pk=customer_pk, workspace=workspace)
