@@ -68,7 +68,12 @@ def phase_import(p: dict[str, Any]) -> dict[str, Any]:
         t0 = time.perf_counter()
         rows = []
         for i in range(start, min(start + size, total)):
-            raw = {"first_name": f"Name{i}", "last_name": "Ivanova", "email": _email(i), "phone": _phone(i + 10_000)}
+            raw = {
+                "first_name": f"Name{i}",
+                "last_name": "Ivanova",
+                "email": _email(i),
+                "phone": _phone(i + 10_000),
+            }
             clean = validate(i + 2, raw)
             if isinstance(clean, list):
                 bad += 1

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "carekit.core",
     "carekit.accounts",
     "carekit.customers",
+    "carekit.portal",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

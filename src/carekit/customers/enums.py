@@ -70,3 +70,9 @@ class DuplicateStatus(models.TextChoices):
     OPEN = "open", _("Waiting for review")
     MERGED = "merged", _("Merged")
     DISMISSED = "dismissed", _("Not the same person")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    DELETED = "deleted", _("Deleted")

@@ -221,7 +221,8 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
     now = timezone.now()
     with transaction.atomic():  # a savepoint per batch
         created = bulk.insert_customers(workspace.pk, new_rows, now)
-        contacts, identities = [], []
+        contacts: list[tuple[Any, ...]] = []
+        identities: list[tuple[Any, ...]] = []
         claimed: set[tuple[str, str]] = set(held)
         for (pk, _public_id), r in zip(created, new_rows, strict=True):
             for kind, values in ((ContactKind.EMAIL, r.emails), (ContactKind.PHONE, r.phones)):

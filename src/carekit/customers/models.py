@@ -17,6 +17,7 @@ from carekit.customers.enums import (
     ContactKind,
     CustomerStatus,
     DuplicateStatus,
+    ExportStatus,
     IdentityKind,
     MergeStatus,
     OrderStatus,
@@ -242,3 +243,28 @@ class DuplicateCandidate(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_once")]
         indexes = [models.Index(fields=["workspace", "status", "score"], name="duplicate_ws_queue")]
+
+
+class PortalLogin(models.Model):
+    """A one-time sign-in code for the customer's cabinet. The address is kept as a keyed digest only."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    address_digest = models.CharField(max_length=64, db_index=True)
+    code_digest = models.CharField(max_length=64)
+    attempts = models.PositiveIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class DataExport(models.Model):
+    """A customer's data export (zip of JSON + CSV): deleted after download or after 7 days."""
+
+    public_id = PublicIdField(prefix="exp")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(max_length=12, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()

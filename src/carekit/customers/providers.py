@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from carekit.customers import cabinet
 from carekit.customers.enums import CustomerStatus
 from carekit.customers.models import (
     Claim,
@@ -19,10 +20,12 @@ from carekit.customers.models import (
     ConsentRecord,
     Contact,
     Customer,
+    DataExport,
     DuplicateCandidate,
     Identity,
     MergeRecord,
     Order,
+    PortalLogin,
     Return,
 )
 from carekit.customers.registry import (
@@ -179,6 +182,9 @@ def erase(workspace_id: int, customer_id: str) -> None:
     Contact.objects.filter(customer_id__in=ids).delete()
     Identity.objects.filter(customer_id__in=ids).delete()
     Claim.objects.filter(claimant_id__in=ids).delete()
+    PortalLogin.objects.filter(customer_id__in=ids).delete()
+    for export in DataExport.objects.filter(customer_id__in=ids):
+        cabinet.export_delete(export=export)
     DuplicateCandidate.objects.filter(Q(first_id__in=ids) | Q(second_id__in=ids)).delete()
     Order.objects.filter(customer_id__in=ids).update(tracking_number="", via_identity=None)
     # Merge snapshots hold copies of profile values.
@@ -218,5 +224,7 @@ for _model, _field in (
     (MergeRecord, "merged"),
     (DuplicateCandidate, "first"),
     (DuplicateCandidate, "second"),
+    (PortalLogin, "customer"),
+    (DataExport, "customer"),
 ):
     register_customer_reference(_model, _field, PROVIDER)
