@@ -204,7 +204,10 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
     held = {
         (kind, value): cid
         for kind, value, cid in Identity.objects.filter(
-            workspace=workspace, value__in=wanted_values
+            # kind is the index's second column: without it the lookup scans the workspace
+            workspace=workspace,
+            kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE, IdentityKind.EXTERNAL],
+            value__in=wanted_values,
         ).values_list("kind", "value", "customer_id")
     }
     new_rows: list[CleanRow] = []

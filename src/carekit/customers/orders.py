@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,14 +159,9 @@ def order_upsert(*, actor: Actor, workspace: Workspace, data: OrderInput, _prefi
     customer, via = _owner(workspace, data, actor, _prefix)
     if customer.status != CustomerStatus.ACTIVE:
         raise DomainError(_("This customer was erased."), field=f"{_prefix}customer_id", code="conflict")
-    order = (
-        Order.objects.select_for_update().filter(workspace=workspace, external_id=data.external_id).first()
-    )
-    created = order is None
-    old = None if order is None else order.status
-    if order is None:
-        order = Order(workspace=workspace, external_id=data.external_id, customer=customer, via_identity=via)
-    elif data.customer_id is not None and order.customer_id != customer.pk:
+    order, created = _locked_or_new(workspace, data.external_id, customer, via, clean)
+    old = None if created else order.status
+    if not created and data.customer_id is not None and order.customer_id != customer.pk:
         order.customer = customer
     order.status = clean["status"]
     order.currency = clean["currency"]
@@ -208,6 +203,30 @@ def order_upsert(*, actor: Actor, workspace: Workspace, data: OrderInput, _prefi
     if changed:
         _emit_status(order, old, actor)
     return Upserted(order, created, changed)
+
+
+def _locked_or_new(
+    workspace: Workspace, external_id: str, customer: Customer, via: Identity | None, clean: dict[str, Any]
+) -> tuple[Order, bool]:
+    """The order row, locked; or a new one. Two concurrent first upserts: one inserts, one updates."""
+    lookup = Order.objects.select_for_update().filter(workspace=workspace, external_id=external_id)
+    order = lookup.first()
+    if order is not None:
+        return order, False
+    try:
+        with transaction.atomic():  # a savepoint: the unique constraint decides the race
+            order = Order.objects.create(
+                workspace=workspace,
+                external_id=external_id,
+                customer=customer,
+                via_identity=via,
+                status=clean["status"],
+                currency=clean["currency"],
+                total=clean["total"],
+            )
+    except IntegrityError:
+        return lookup.get(), False
+    return order, True
 
 
 def _emit_status(order: Order, old: str | None, actor: Actor) -> None:

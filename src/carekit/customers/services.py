@@ -372,6 +372,13 @@ def customer_resolve(
             else:
                 conflicts.append(w[0])
         elif held.customer_id != owner.pk:
+            if host_token and w == wanted[0] and held.customer.status == CustomerStatus.ACTIVE:
+                # The host site vouches that this visitor is the asserted customer: join the profiles.
+                from carekit.customers.merge import customer_merge
+
+                customer_merge(actor=actor, survivor=owner, merged=held.customer, reason="host_token")
+                linked.append(w[0])
+                continue
             conflicts.append(w[0])
             _note_duplicate(owner, held.customer, reason=f"identity:{w[0]}")
     customer_touch(customer=owner)

@@ -91,3 +91,16 @@ def test_resolve_runs_inside_the_callers_transaction(workspace):
         services.customer_resolve, actor=SYSTEM, workspace=workspace, kind="telegram", value="42"
     )
     assert r.created
+
+
+def test_signed_token_joins_a_visitor_who_was_anonymous_before(workspace):
+    owner = _resolve(workspace, "email", "anna@example.com").customer
+    anonymous = _resolve(workspace, "visitor", "v-9").customer
+    assert anonymous.pk != owner.pk
+    secret = services.settings_for(workspace.pk).identity_secret
+    token = claims.host_token_sign(secret, kind="email", value="anna@example.com")
+    again = _resolve(workspace, "visitor", "v-9", host_token=token)
+    assert again.customer.pk == owner.pk
+    assert Identity.objects.get(kind="visitor").customer_id == owner.pk
+    anonymous.refresh_from_db()
+    assert (anonymous.status, anonymous.merged_into_id) == ("merged", owner.pk)
