@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "carekit.core.ops",
     "carekit.ui",
     "carekit.demo",
+    "carekit.customers",
+    "carekit.portal",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

@@ -16,15 +16,20 @@ SCOPES: dict[str, str] = {
     "tokens:manage": "Create and revoke API tokens",
     "workspace:manage": "Change workspace settings (name, language, time zone, two-factor rule)",
     "webhooks:manage": "Manage webhook subscriptions and see or resend deliveries",
+    "customers:read": "See customer profiles, orders, consents and timelines",
+    "customers:write": "Create and edit customers, orders, consents; resolve identities; import",
+    "customers:merge": "Merge and unmerge customer profiles; review duplicates",
+    "customers:privacy": "Export and erase a customer's personal data",
+    "customers:admin": "Define custom customer attributes",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset({"*"}),
     Role.ADMIN: frozenset({"*"}),
-    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write"}),
-    Role.AGENT: frozenset({"accounts:read"}),
-    Role.MARKETER: frozenset({"accounts:read"}),
-    Role.ANALYST: frozenset({"audit:read", "accounts:read"}),
+    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write", "customers:*"}),
+    Role.AGENT: frozenset({"accounts:read", "customers:read", "customers:write", "customers:merge"}),
+    Role.MARKETER: frozenset({"accounts:read", "customers:read"}),
+    Role.ANALYST: frozenset({"audit:read", "accounts:read", "customers:read"}),
 }
 
 

@@ -1,0 +1,64 @@
+"""Races that only a real server shows: concurrent first upserts of one order, concurrent resolves."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import close_old_connections, transaction
+
+from carekit.core.models import Event
+from carekit.customers import orders as svc
+from carekit.customers import services
+from carekit.customers.models import Customer, Identity, Order
+from carekit.customers.tests.factories import make_customer
+from carekit.testing.tenants import SYSTEM
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+def _race(n: int, fn) -> list[BaseException]:
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic(durable=True):
+                fn(i)
+        except BaseException as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_concurrent_first_upserts_create_one_order(workspace):
+    c = make_customer(workspace)
+    data = svc.OrderInput(
+        external_id="RACE-1", status="paid", currency="RUB", total="10", customer_id=c.public_id
+    )
+    errors = _race(6, lambda i: svc.order_upsert(actor=SYSTEM, workspace=workspace, data=data))
+    assert errors == []
+    assert Order.objects.filter(workspace=workspace, external_id="RACE-1").count() == 1
+    events = Event.objects.filter(type="customers.order.status_changed", workspace=workspace)
+    assert [e.payload["from"] for e in events] == [None]
+
+
+def test_concurrent_resolves_of_one_identity_make_one_customer(workspace):
+    errors = _race(
+        6,
+        lambda i: services.customer_resolve(actor=SYSTEM, workspace=workspace, kind="telegram", value="777"),
+    )
+    assert len(errors) <= 5
+    assert Identity.objects.filter(workspace=workspace, kind="telegram", value="777").count() == 1
+    owner = Identity.objects.get(workspace=workspace, kind="telegram", value="777").customer_id
+    # Losers of the race created an empty profile each and linked nothing; the identity has one owner.
+    assert Customer.objects.filter(workspace=workspace, identities__isnull=False).distinct().count() == 1
+    assert Customer.objects.filter(pk=owner).exists()

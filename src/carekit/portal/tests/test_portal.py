@@ -1,0 +1,162 @@
+"""The customer's cabinet: code sign-in, orders, consents, export, erasure; unsubscribe in two clicks."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client
+
+from carekit.customers import consents, public
+from carekit.customers.models import Consent, ConsentRecord, Customer
+from carekit.customers.tests.factories import make_customer, make_order
+from carekit.customers.tests.test_claims import mailbox  # noqa: F401  (fixture)
+from carekit.testing.tenants import SYSTEM
+
+SEEDED = {
+    "first_name": "Zinaida",
+    "last_name": "Prokhorova",
+    "email": "zinaida.prokhorova@example.org",
+    "phone": "+79161234567",
+    "address": "Ulitsa Tikhaya 7, Tver",
+}
+
+
+def _code(message) -> str:
+    found = re.search(r"\b(\d{6})\b", message.body)
+    assert found
+    return found.group(1)
+
+
+def _seed(ws):
+    c = make_customer(
+        ws,
+        first_name=SEEDED["first_name"],
+        last_name=SEEDED["last_name"],
+        emails=[SEEDED["email"]],
+        phones=[SEEDED["phone"]],
+        address=SEEDED["address"],
+    )
+    make_order(ws, c, "Z-100", status="shipped", carrier="CDEK", tracking_number="CD123")
+    with transaction.atomic():
+        consents.consent_set(
+            actor=SYSTEM, customer=c, purpose="marketing", channel="email", granted=True, source="checkout"
+        )
+    return c
+
+
+def _sign_in(client: Client, ws, mailbox) -> None:  # noqa: F811
+    assert client.post(f"/portal/{ws.slug}/sign-in", {"email": SEEDED["email"].upper()}).status_code == 302
+    code = _code(mailbox.sent[-1])
+    resp = client.post(f"/portal/{ws.slug}/sign-in/code", {"code": code})
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/portal/{ws.slug}/"
+
+
+def _personal_hits(text: str) -> list[str]:
+    return [v for v in SEEDED.values() if v.lower() in text.lower()]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.sqlite
+def test_cabinet_flow_then_erasure_leaves_no_personal_values(workspace, mailbox):  # noqa: F811
+    customer = _seed(workspace)
+    client = Client()
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 302  # not signed in
+    _sign_in(client, workspace, mailbox)
+
+    page = client.get(f"/portal/{workspace.slug}/").content.decode()
+    assert "Z-100" in page
+    assert "Shipped" in page
+    assert "CD123" in page
+
+    resp = client.post(
+        f"/portal/{workspace.slug}/consents", {"purpose": "marketing", "channel": "email", "granted": "0"}
+    )
+    assert resp.status_code == 302
+    assert public.consent_allows(workspace.pk, customer.public_id, "marketing", "email") is False
+    assert ConsentRecord.objects.filter(customer=customer, source="portal", granted=False).count() == 1
+
+    client.post(f"/portal/{workspace.slug}/export")
+    page = client.get(f"/portal/{workspace.slug}/").content.decode()
+    link = re.search(r'href="(/portal/[^"]+/export/(exp_[a-z0-9]+))"', page)
+    assert link, page
+    download = client.get(link.group(1))
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.content)) as zf:
+        data = json.loads(zf.read("data.json"))
+        assert "customers-orders.csv" in zf.namelist()
+    assert data["customers"]["profile"]["last_name"] == SEEDED["last_name"]
+    assert data["customers"]["orders"][0]["number"] == "Z-100"
+    assert client.get(link.group(1)).status_code == 404  # deleted after download
+
+    client.post(f"/portal/{workspace.slug}/export")  # a second export, left waiting: erasure removes it
+    resp = client.post(f"/portal/{workspace.slug}/erase", {"confirm": "yes"})
+    assert resp.status_code == 200
+    assert mailbox.sent[-1].to == SEEDED["email"]
+    assert "erased" in mailbox.sent[-1].body
+    assert Customer.objects.get(pk=customer.pk).status == "erased"
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 302
+
+    # A text dump of the whole database, the raw database and WAL files, and the files under var/.
+    dump = "\n".join(connection.connection.iterdump())
+    assert _personal_hits(dump) == []
+    db_file = Path(connection.settings_dict["NAME"])
+    for path in (db_file, Path(f"{db_file}-wal")):
+        if path.exists():
+            raw = path.read_bytes()
+            assert [v for v in SEEDED.values() if v.encode() in raw] == [], path
+    for sub in ("exports", "mail"):
+        folder = Path(settings.VAR_DIR) / sub
+        for f in folder.rglob("*") if folder.exists() else []:
+            if f.is_file():
+                assert _personal_hits(f.read_text(errors="ignore")) == [], f
+    huey_file = Path(settings.HUEY_FILE)
+    if huey_file.exists():
+        assert [v for v in SEEDED.values() if v.encode() in huey_file.read_bytes()] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_wrong_code_and_unknown_email_get_the_same_answer(workspace, mailbox):  # noqa: F811
+    _seed(workspace)
+    client = Client()
+    known = client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    unknown = Client().post(f"/portal/{workspace.slug}/sign-in", {"email": "stranger@example.org"})
+    assert (known.status_code, unknown.status_code) == (302, 302)
+    assert known["Location"] == unknown["Location"]
+    resp = client.post(f"/portal/{workspace.slug}/sign-in/code", {"code": "not-a-code"})
+    assert resp.status_code == 400
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_sign_in_is_rate_limited(workspace, mailbox):  # noqa: F811
+    _seed(workspace)
+    client = Client()
+    for _ in range(5):
+        assert client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]}).status_code == 302
+    assert client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]}).status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_unsubscribe_in_two_clicks_without_signing_in(workspace, other_workspace):
+    customer = _seed(workspace)
+    token = public.unsubscribe_token(workspace.pk, customer.public_id, "email")
+    client = Client()
+    first = client.get(f"/portal/{workspace.slug}/unsubscribe/{token}")  # click 1: the link in the email
+    assert first.status_code == 200
+    assert Consent.objects.get(customer=customer, purpose="marketing", channel="email").granted is True
+    second = client.post(f"/portal/{workspace.slug}/unsubscribe/{token}")  # click 2: the button
+    assert second.status_code == 200
+    assert Consent.objects.get(customer=customer, purpose="marketing", channel="email").granted is False
+    assert client.get(f"/portal/{other_workspace.slug}/unsubscribe/{token}").status_code == 404
+    assert client.get(f"/portal/{workspace.slug}/unsubscribe/{token}x").status_code == 404
