@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "ninja",
     "carekit.core",
     "carekit.accounts",
+    "carekit.loyalty",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

@@ -1,0 +1,1 @@
+"""Loyalty's event consumers (registered at start-up by apps.ready)."""

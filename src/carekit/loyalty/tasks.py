@@ -1,0 +1,1 @@
+"""Loyalty's jobs (thin: load by id, call a service)."""
