@@ -267,6 +267,7 @@ class Quote(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="quotes")
     status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
+    items = models.JSONField(default=list)
     basket_total = models.DecimalField(**MONEY)
     points = models.BigIntegerField(default=0)
     points_discount = models.DecimalField(**MONEY, default=Decimal("0"))
@@ -277,6 +278,9 @@ class Quote(models.Model):
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rule_discount = models.DecimalField(**MONEY, default=Decimal("0"))
     hold_entry = models.ForeignKey(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    redeem_entry = models.ForeignKey(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     redeem_key = models.CharField(max_length=200, blank=True, default="")
