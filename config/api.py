@@ -8,6 +8,7 @@ from carekit.accounts.api import router as accounts_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
+from carekit.loyalty.api import router as loyalty_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -20,3 +21,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", events_router)
 api.add_router("", accounts_router)
+api.add_router("", loyalty_router)

@@ -14,15 +14,21 @@ SCOPES: dict[str, str] = {
     "accounts:read": "See members and teams",
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
+    "loyalty:read": "See loyalty programs, balances, coupons and the liability report",
+    "loyalty:manage": "Configure loyalty programs, rules, tiers and coupons; adjust balances",
+    "loyalty:checkout": "Quote, redeem, cancel and refund points and coupons at checkout",
+    "loyalty:compensate": "Grant compensations within the program's cap and budget",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset({"*"}),
     Role.ADMIN: frozenset({"*"}),
-    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write"}),
-    Role.AGENT: frozenset({"accounts:read"}),
-    Role.MARKETER: frozenset({"accounts:read"}),
-    Role.ANALYST: frozenset({"audit:read", "accounts:read"}),
+    Role.SUPERVISOR: frozenset(
+        {"audit:read", "accounts:read", "accounts:write", "loyalty:read", "loyalty:compensate"}
+    ),
+    Role.AGENT: frozenset({"accounts:read", "loyalty:read", "loyalty:compensate"}),
+    Role.MARKETER: frozenset({"accounts:read", "loyalty:read", "loyalty:manage"}),
+    Role.ANALYST: frozenset({"audit:read", "accounts:read", "loyalty:read"}),
 }
 
 

@@ -28,3 +28,16 @@ class CouponError(LoyaltyError):
     coupon_limit_reached, coupon_conditions_not_met, coupon_not_yours."""
 
     code = "coupon_invalid"
+    status = 422
+
+
+class CouponNotFound(CouponError):
+    """Unknown codes and templates, including another workspace's: a 404 that reveals nothing."""
+
+    code = "coupon_not_found"
+    status = 404
+
+
+class ReferralNotFound(LoyaltyError):
+    code = "referral_not_found"
+    status = 404

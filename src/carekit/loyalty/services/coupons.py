@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from carekit.core.events import Actor, emit
 from carekit.loyalty.enums import CouponKind
-from carekit.loyalty.errors import CouponError, InvalidAmount
+from carekit.loyalty.errors import CouponError, CouponNotFound, InvalidAmount, LoyaltyError
 from carekit.loyalty.models import Coupon, CouponCampaign, CouponRedemption
 
 # No 0/O, 1/I/L: codes are read aloud and typed from screenshots. 16 of 31 symbols is about 79 bits.
@@ -29,7 +29,7 @@ def normalize_code(raw: str) -> str:
     """Codes match whatever the customer typed: case and any whitespace are ignored."""
     code = _WS.sub("", raw or "").upper()
     if not code or len(code) > 64 or not code.isalnum():
-        raise CouponError("This code does not exist.", field="code", code="coupon_not_found")
+        raise CouponNotFound("This code does not exist.", field="code")
     return code
 
 
@@ -98,7 +98,7 @@ def promo_code_create(*, actor: Actor, campaign: CouponCampaign, code: str, max_
             coupon = Coupon.objects.create(workspace_id=campaign.workspace_id, campaign=campaign, code=normalized,
                                            max_uses=max_uses)
     except IntegrityError:
-        raise CouponError("This code is already in use.", field="code", code="code_taken") from None
+        raise LoyaltyError("This code is already in use.", field="code", code="code_taken") from None
     emit(workspace_id=campaign.workspace_id, type="loyalty.coupon.created", subject_type="coupon",
          subject_id=coupon.public_id, actor=actor, payload={"coupon_id": coupon.public_id, "named": True})
     return coupon
@@ -136,10 +136,10 @@ def coupon_check(
     coupon = (Coupon.objects.select_related("campaign")
               .filter(workspace_id=workspace_id, code=normalize_code(code)).first())
     if coupon is None or not coupon.campaign.active:
-        raise CouponError("This code does not exist.", field="code", code="coupon_not_found")
+        raise CouponNotFound("This code does not exist.", field="code")
     campaign = coupon.campaign
     if coupon.customer_id and coupon.customer_id != customer_id:
-        raise CouponError("This code does not exist.", field="code", code="coupon_not_found")
+        raise CouponNotFound("This code does not exist.", field="code")
     if campaign.valid_from and at < campaign.valid_from:
         raise CouponError("This code is not valid yet.", field="code", code="coupon_not_started")
     if campaign.valid_until and at >= campaign.valid_until:
@@ -187,5 +187,5 @@ def campaign_find(workspace_id: int, ref: str) -> CouponCampaign:
     """A campaign by public id or by name, as issuers name their coupon templates."""
     found = CouponCampaign.objects.filter(workspace_id=workspace_id).filter(Q(public_id=ref) | Q(name=ref)).first()
     if found is None:
-        raise CouponError("No such coupon template.", field="coupon_template", code="coupon_template_not_found")
+        raise CouponNotFound("No such coupon template.", field="coupon_template", code="coupon_template_not_found")
     return found

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from carekit.core.events import Actor, emit
 from carekit.loyalty.enums import OrderState
-from carekit.loyalty.errors import LoyaltyError
+from carekit.loyalty.errors import LoyaltyError, ReferralNotFound
 from carekit.loyalty.models import Account, OrderFact, Program, Referral
 from carekit.loyalty.services import coupons, ledger
 
@@ -30,7 +30,7 @@ def referral_attach(*, actor: Actor, program: Program, code: str, referred_custo
     normalized = coupons.normalize_code(code) if code else ""
     referrer = Account.objects.filter(program=program, referral_code=normalized).first() if normalized else None
     if referrer is None:
-        raise LoyaltyError("This referral code does not exist.", field="code", code="referral_not_found")
+        raise ReferralNotFound("This referral code does not exist.", field="code")
     if referrer.customer_id == referred_customer_id:
         raise LoyaltyError("You cannot refer yourself.", field="code", code="referral_self")
     if OrderFact.objects.filter(workspace_id=program.workspace_id, customer_id=referred_customer_id).exclude(
