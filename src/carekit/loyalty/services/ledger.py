@@ -81,7 +81,7 @@ class Deltas:
     debt: int = 0
 
 
-def _write(
+def write_entry(
     account: Account,
     *,
     kind: str,
@@ -129,7 +129,7 @@ def _write(
     return entry
 
 
-def _take(account: Account, points: int, *, entry: LedgerEntry, source: LedgerEntry, at: datetime,
+def take_lots(account: Account, points: int, *, entry: LedgerEntry, source: LedgerEntry, at: datetime,
           lots: list[Lot] | None = None) -> int:
     """Take up to `points` from available lots, soonest-expiring first; returns what was taken."""
     if lots is None:
@@ -182,7 +182,7 @@ def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
     ).order_by("id")
     for lot in due:
         if lot.pending and lot.unlock_at is not None and lot.unlock_at <= at:
-            _write(account, kind=EntryKind.UNLOCK, key=f"unlock:{lot.pk}", points=lot.remaining,
+            write_entry(account, kind=EntryKind.UNLOCK, key=f"unlock:{lot.pk}", points=lot.remaining,
                            d=Deltas(pending=-lot.remaining, available=lot.remaining), actor=actor, at=at,
                            ref_type="lot", ref_id=str(lot.pk))
             Lot.objects.filter(pk=lot.pk).update(pending=False)
@@ -190,9 +190,9 @@ def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
         if lot.expires_at is not None and lot.expires_at <= at:
             n = lot.remaining
             bucket = Deltas(pending=-n) if lot.pending else Deltas(available=-n)
-            entry = _write(account, kind=EntryKind.EXPIRE, key=new_public_id("exp"), points=n, d=bucket,
+            entry = write_entry(account, kind=EntryKind.EXPIRE, key=new_public_id("exp"), points=n, d=bucket,
                            actor=actor, at=at, ref_type="lot", ref_id=str(lot.pk))
-            _take(account, n, entry=entry, source=entry, at=at, lots=[lot])
+            take_lots(account, n, entry=entry, source=entry, at=at, lots=[lot])
     Lot.objects.filter(account=account, remaining=0, pending=True, unlock_at__lte=at).update(pending=False)
     for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
         if quote.hold_entry is not None:
@@ -235,7 +235,7 @@ def points_earn(
     rest = points - settled
     pending = locked_until is not None and locked_until > at
     d = Deltas(debt=-settled, pending=rest if pending else 0, available=0 if pending else rest)
-    entry = _write(account, kind=kind, key=idempotency_key, points=points, d=d, actor=actor, at=at, rule=rule,
+    entry = write_entry(account, kind=kind, key=idempotency_key, points=points, d=d, actor=actor, at=at, rule=rule,
                    ref_type=ref_type, ref_id=ref_id, reason=reason)
     Lot.objects.create(workspace_id=account.workspace_id, account=account, entry=entry, points=points,
                        remaining=rest, pending=pending, unlock_at=locked_until if pending else None,
@@ -262,9 +262,9 @@ def points_redeem(
     settle_time(account, actor=actor, at=at)
     if points > account.available:
         raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = _write(account, kind=EntryKind.REDEEM, key=idempotency_key, points=points,
+    entry = write_entry(account, kind=EntryKind.REDEEM, key=idempotency_key, points=points,
                    d=Deltas(available=-points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
-    _take(account, points, entry=entry, source=entry, at=at)
+    take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
@@ -282,9 +282,9 @@ def points_hold(
     settle_time(account, actor=actor, at=at)
     if points > account.available:
         raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = _write(account, kind=EntryKind.HOLD, key=idempotency_key, points=points,
+    entry = write_entry(account, kind=EntryKind.HOLD, key=idempotency_key, points=points,
                    d=Deltas(available=-points, held=points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
-    _take(account, points, entry=entry, source=entry, at=at)
+    take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
@@ -299,7 +299,7 @@ def _release(account: Account, hold: LedgerEntry, *, key: str, actor: Actor, at:
     n = hold_outstanding(hold)
     if n <= 0:
         return None
-    entry = _write(account, kind=EntryKind.RELEASE, key=key, points=n, d=Deltas(available=n, held=-n),
+    entry = write_entry(account, kind=EntryKind.RELEASE, key=key, points=n, d=Deltas(available=n, held=-n),
                    actor=actor, at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
     _give_back(hold, n, entry=entry)
     return entry
@@ -327,7 +327,7 @@ def hold_capture(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: d
     n = hold_outstanding(hold)
     if n <= 0:
         raise InsufficientPoints("The hold was already released.", code="hold_closed")
-    return _write(account, kind=EntryKind.CAPTURE, key=idempotency_key, points=n, d=Deltas(held=-n), actor=actor,
+    return write_entry(account, kind=EntryKind.CAPTURE, key=idempotency_key, points=n, d=Deltas(held=-n), actor=actor,
                   at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
 
 
@@ -347,7 +347,7 @@ def redemption_refund(
         raise InvalidAmount("More points than were redeemed.", field="points", code="refund_exceeds_redeemed")
     source = redemption.related if redemption.kind == EntryKind.CAPTURE else redemption
     assert source is not None
-    entry = _write(account, kind=EntryKind.REVERSE, key=idempotency_key, points=points,
+    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=points,
                    d=Deltas(available=points), actor=actor, at=at, related=redemption,
                    ref_type=redemption.ref_type, ref_id=redemption.ref_id)
     _give_back(source, points, entry=entry)
@@ -379,12 +379,12 @@ def earn_reverse(
     shortfall = n - from_own - from_others
     d = Deltas(pending=-from_own if own.pending else 0, available=-(from_others + (0 if own.pending else from_own)),
                debt=shortfall)
-    entry = _write(account, kind=EntryKind.REVERSE, key=idempotency_key, points=n, d=d, actor=actor, at=at,
+    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=n, d=d, actor=actor, at=at,
                    related=earn, rule=earn.rule, ref_type=earn.ref_type, ref_id=earn.ref_id, reason=reason)
     if from_own:
-        _take(account, from_own, entry=entry, source=entry, at=at, lots=[own])
+        take_lots(account, from_own, entry=entry, source=entry, at=at, lots=[own])
     if from_others:
-        _take(account, from_others, entry=entry, source=entry, at=at, lots=others)
+        take_lots(account, from_others, entry=entry, source=entry, at=at, lots=others)
     return entry
 
 
@@ -405,9 +405,9 @@ def points_adjust(
     settle_time(account, actor=actor, at=at)
     if -points > account.available:
         raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": -points})
-    entry = _write(account, kind=EntryKind.ADJUST, key=idempotency_key, points=-points,
+    entry = write_entry(account, kind=EntryKind.ADJUST, key=idempotency_key, points=-points,
                    d=Deltas(available=points), actor=actor, at=at, reason=reason, ref_type="adjust")
-    _take(account, -points, entry=entry, source=entry, at=at)
+    take_lots(account, -points, entry=entry, source=entry, at=at)
     return entry
 
 
