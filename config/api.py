@@ -10,6 +10,7 @@ from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
 from carekit.core.webhooks.api import router as webhooks_router
 from carekit.customers.api import router as customers_router
+from carekit.loyalty.api import router as loyalty_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -24,3 +25,4 @@ api.add_router("", events_router)
 api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
 api.add_router("", customers_router)
+api.add_router("", loyalty_router)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "carekit.demo",
     "carekit.customers",
     "carekit.portal",
+    "carekit.loyalty",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

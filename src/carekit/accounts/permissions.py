@@ -21,16 +21,37 @@ SCOPES: dict[str, str] = {
     "customers:merge": "Merge and unmerge customer profiles; review duplicates",
     "customers:privacy": "Export and erase a customer's personal data",
     "customers:admin": "Define custom customer attributes",
+    "loyalty:read": "See loyalty programs, balances, coupons and the liability report",
+    "loyalty:manage": "Configure loyalty programs, rules, tiers and coupons; adjust balances",
+    "loyalty:checkout": "Quote, redeem, cancel and refund points and coupons at checkout",
+    "loyalty:compensate": "Grant compensations within the program's cap and budget",
 }
 
-ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.OWNER: frozenset({"*"}),
-    Role.ADMIN: frozenset({"*"}),
-    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write", "customers:*"}),
-    Role.AGENT: frozenset({"accounts:read", "customers:read", "customers:write", "customers:merge"}),
-    Role.MARKETER: frozenset({"accounts:read", "customers:read"}),
-    Role.ANALYST: frozenset({"audit:read", "accounts:read", "customers:read"}),
-}
+_GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
+
+
+def _grant(role: Role, *scopes: str) -> None:
+    """Each context adds its own lines below, so role definitions grow without edit conflicts."""
+    _GRANTS.setdefault(role, set()).update(scopes)
+
+
+# accounts and audit
+_grant(Role.SUPERVISOR, "audit:read", "accounts:read", "accounts:write")
+_grant(Role.AGENT, "accounts:read")
+_grant(Role.MARKETER, "accounts:read")
+_grant(Role.ANALYST, "audit:read", "accounts:read")
+# customers
+_grant(Role.SUPERVISOR, "customers:*")
+_grant(Role.AGENT, "customers:read", "customers:write", "customers:merge")
+_grant(Role.MARKETER, "customers:read")
+_grant(Role.ANALYST, "customers:read")
+# loyalty
+_grant(Role.SUPERVISOR, "loyalty:read", "loyalty:compensate")
+_grant(Role.AGENT, "loyalty:read", "loyalty:compensate")
+_grant(Role.MARKETER, "loyalty:read", "loyalty:manage")
+_grant(Role.ANALYST, "loyalty:read")
+
+ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 
 
 def scopes_for_role(role: str) -> frozenset[str]:

@@ -1,0 +1,205 @@
+"""Loyalty accrual throughput against PostgreSQL, compared with pgbench on the same server.
+
+Workload: one workspace and program, `accounts` (10,000) customer accounts created up front. Then
+`workers` (16) processes accrue points for `seconds` (20 s): each loop picks an account uniformly at
+random and calls `ledger.points_earn` (the service layer: account row lock, idempotency-key check,
+ledger entry, lot, counter update, domain event) inside its own durable transaction, with a fresh
+idempotency key. Then pgbench runs TPC-B (`pgbench_scale` 10, `pgbench_clients` 16, `pgbench_seconds`
+20 s) against the same server and database. Reported: both rates (transactions per second), their
+ratio (target >= 0.5), and average/p50/p99 latency of each.
+
+Run: `DATABASE_URL=postgres://... carekit bench loyalty --json`, or
+`python -c "import json, bench.loyalty as b; print(json.dumps(b.run({})))"` with DATABASE_URL set.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "accounts": 10_000,
+    "workers": 16,
+    "seconds": 20.0,
+    "pgbench_scale": 10,
+    "pgbench_clients": 16,
+    "pgbench_threads": 2,
+    "pgbench_seconds": 20,
+}
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _prepare(n_accounts: int) -> tuple[int, list[int]]:
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from carekit.core.events import Actor
+    from carekit.core.ids import new_public_id
+    from carekit.core.models import Workspace
+    from carekit.loyalty.models import Account
+    from carekit.loyalty.services.programs import program_ensure
+
+    call_command("migrate", verbosity=0, interactive=False)
+    with transaction.atomic(durable=True):
+        ws = Workspace.objects.create(name="bench loyalty", slug=f"bench-{uuid.uuid4().hex[:12]}")
+        program = program_ensure(actor=Actor.system("bench"), workspace_id=ws.pk)
+        Account.objects.bulk_create(
+            [Account(public_id=new_public_id("acc"), workspace=ws, program=program, customer_id=new_public_id("cus"))
+             for _ in range(n_accounts)],
+            batch_size=2000,
+        )
+    ids = list(Account.objects.filter(program=program).values_list("pk", flat=True))
+    return ws.pk, ids
+
+
+def _worker(account_ids: list[int], seconds: float, start_at: float, out: Any) -> None:
+    from django.db import connections, transaction
+
+    connections.close_all()  # never share the parent's connection across a fork
+    from carekit.core.events import Actor
+    from carekit.loyalty.models import Account
+    from carekit.loyalty.services import ledger
+
+    actor = Actor.system("bench")
+    rng = random.Random(os.getpid())
+    latencies: list[float] = []
+    errors = 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    stop = start_at + seconds
+    while time.time() < stop:
+        account = Account(pk=rng.choice(account_ids))
+        t0 = time.perf_counter()
+        try:
+            with transaction.atomic(durable=True):
+                ledger.points_earn(actor=actor, account=account, points=rng.randint(1, 100),
+                                   idempotency_key=f"bench:{uuid.uuid4().hex}")
+        except Exception:  # counted and reported; a benchmark keeps going
+            errors += 1
+            continue
+        latencies.append(time.perf_counter() - t0)
+    connections.close_all()
+    out.put((latencies, errors))
+
+
+def _accrue(account_ids: list[int], workers: int, seconds: float) -> dict[str, Any]:
+    from django.db import connections
+
+    connections.close_all()
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    start_at = time.time() + 1.0
+    procs = [ctx.Process(target=_worker, args=(account_ids, seconds, start_at, out)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=seconds + 120) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    latencies = [x for lat, _ in results for x in lat]
+    return {
+        "transactions": len(latencies),
+        "errors": sum(e for _, e in results),
+        "tps": round(len(latencies) / seconds, 1),
+        "latency_ms": {
+            "avg": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0.0,
+            "p50": round(_percentile(latencies, 0.50) * 1000, 2),
+            "p99": round(_percentile(latencies, 0.99) * 1000, 2),
+        },
+    }
+
+
+def _pgbench_bin() -> str:
+    found = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+    if not Path(found).exists():
+        raise RuntimeError("pgbench not found on PATH or in /usr/lib/postgresql/15/bin")
+    return found
+
+
+def _pgbench(params: dict[str, Any]) -> dict[str, Any]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
+    conn = ["-h", str(db.get("HOST") or "127.0.0.1"), "-p", str(db.get("PORT") or 5432),
+            "-U", str(db.get("USER") or "postgres")]
+    binary = _pgbench_bin()
+    subprocess.run([binary, *conn, "-i", "-q", "-s", str(params["pgbench_scale"]), db["NAME"]], env=env,
+                   check=True, capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = str(Path(tmp) / "tx")
+        done = subprocess.run(
+            [binary, *conn, "-c", str(params["pgbench_clients"]), "-j", str(params["pgbench_threads"]),
+             "-T", str(int(params["pgbench_seconds"])), "-l", "--log-prefix", prefix, db["NAME"]],
+            env=env, check=True, capture_output=True, text=True,
+        )
+        latencies = []
+        for log in Path(tmp).glob("tx*"):
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 3:
+                    latencies.append(int(fields[2]) / 1_000_000)
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    tps = float(match.group(1)) if match else len(latencies) / float(params["pgbench_seconds"])
+    return {
+        "transactions": len(latencies),
+        "tps": round(tps, 1),
+        "latency_ms": {
+            "avg": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0.0,
+            "p50": round(_percentile(latencies, 0.50) * 1000, 2),
+            "p99": round(_percentile(latencies, 0.99) * 1000, 2),
+        },
+    }
+
+
+def run(params: dict[str, Any]) -> dict[str, Any]:
+    p = {**DEFAULTS, **(params or {})}
+    _setup_django()
+    from django.conf import settings
+
+    if settings.IS_SQLITE:
+        raise RuntimeError("the loyalty benchmark needs PostgreSQL: set DATABASE_URL=postgres://...")
+    _, account_ids = _prepare(int(p["accounts"]))
+    accrual = _accrue(account_ids, int(p["workers"]), float(p["seconds"]))
+    pgbench = _pgbench(p)
+    ratio = round(accrual["tps"] / pgbench["tps"], 3) if pgbench["tps"] else 0.0
+    return {
+        "benchmark": "loyalty",
+        "params": p,
+        "cpu_count": os.cpu_count(),
+        "accrual": accrual,
+        "pgbench": pgbench,
+        "ratio": ratio,
+        "target_ratio": 0.5,
+        "meets_target": ratio >= 0.5,
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    overrides = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    print(json.dumps(run(overrides), indent=2))

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class LoyaltyConfig(AppConfig):
+    name = "carekit.loyalty"
+    label = "loyalty"
+    verbose_name = "Loyalty"
+
+    def ready(self) -> None:
+        from carekit.loyalty import handlers, tasks  # noqa: F401  (registers subscriptions and jobs)

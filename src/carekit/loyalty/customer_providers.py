@@ -1,0 +1,175 @@
+"""Providers for the customers context's registries (docs/contracts.md). Plain functions: the
+customers context owns the registries and the lead registers these after merging, e.g.
+
+    register_merge_provider("loyalty", merge=customer_providers.merge, unmerge=customer_providers.unmerge)
+    register_erasure_provider("loyalty", customer_providers.erase)
+    register_export_provider("loyalty", customer_providers.export)
+    for model, field in customer_providers.REFERENCES:
+        register_customer_reference(model, field, "loyalty")
+
+They run inside the merge's or erasure's transaction and never open a durable one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from carekit.core.events import Actor
+from carekit.core.ids import new_public_id
+from carekit.loyalty.enums import EntryKind, QuoteStatus
+from carekit.loyalty.models import (
+    Account,
+    Compensation,
+    Coupon,
+    CouponRedemption,
+    LedgerEntry,
+    Lot,
+    LotAllocation,
+    OrderFact,
+    Program,
+    Quote,
+    Referral,
+)
+from carekit.loyalty.services import ledger
+from carekit.loyalty.services.ledger import Deltas
+
+ACTOR = Actor.system("customers.merge")
+
+REFERENCES: list[tuple[type, str]] = [
+    (Account, "customer_id"),
+    (Coupon, "customer_id"),
+    (CouponRedemption, "customer_id"),
+    (Referral, "referrer_customer_id"),
+    (Referral, "referred_customer_id"),
+    (Compensation, "customer_id"),
+    (OrderFact, "customer_id"),
+]
+
+
+class MergeLike(Protocol):
+    workspace_id: int
+    survivor_id: str
+    merged_id: str
+    merge_id: str
+
+
+def _accounts(ctx: MergeLike) -> tuple[Account, Account] | None:
+    program = Program.objects.filter(workspace_id=ctx.workspace_id).first()
+    if program is None:
+        return None
+    merged = Account.objects.filter(program=program, customer_id=ctx.merged_id).first()
+    if merged is None:
+        return None
+    survivor = ledger.account_ensure(program=program, customer_id=ctx.survivor_id)
+    survivor, merged = ledger.lock_many([survivor, merged])
+    return survivor, merged
+
+
+def merge(ctx: MergeLike) -> None:
+    """Move the merged customer's points to the survivor: open holds are released, then one transfer
+    entry out of the merged account and one into the survivor's; the lots move with them."""
+    pair = _accounts(ctx)
+    if pair is None:
+        return
+    survivor, merged = pair
+    out_key = f"merge:{ctx.merge_id}:out"
+    if LedgerEntry.objects.filter(program_id=merged.program_id, idempotency_key=out_key).exists():
+        return
+    now = timezone.now()
+    for account in (survivor, merged):
+        ledger.settle_time(account, actor=ACTOR, at=now)
+    for quote in Quote.objects.filter(account=merged, status=QuoteStatus.OPEN):
+        if quote.hold_entry is not None:
+            ledger.hold_release(actor=ACTOR, hold=quote.hold_entry, idempotency_key=f"merge-release:{quote.pk}",
+                                at=now)
+        Quote.objects.filter(pk=quote.pk).update(status=QuoteStatus.CANCELLED)
+    merged.refresh_from_db()
+    p, a, d = merged.pending, merged.available, merged.debt
+    out = ledger.write_entry(merged, kind=EntryKind.TRANSFER, key=out_key, points=p + a,
+                        d=Deltas(pending=-p, available=-a, debt=-d), actor=ACTOR, at=now, ref_type="merge",
+                        ref_id=ctx.merge_id)
+    ledger.write_entry(survivor, kind=EntryKind.TRANSFER, key=f"merge:{ctx.merge_id}:in", points=p + a,
+                  d=Deltas(pending=p, available=a, debt=d), actor=ACTOR, at=now, related=out, ref_type="merge",
+                  ref_id=ctx.merge_id)
+    Lot.objects.filter(account=merged, remaining__gt=0).update(account=survivor)
+
+
+def unmerge(ctx: MergeLike) -> None:
+    """Give the restored customer back what was moved: its own lots with what remains in them, plus
+    the points the survivor spent from them in between, taken from the survivor's available points;
+    what the survivor cannot cover becomes the survivor's debt."""
+    pair = _accounts(ctx)
+    if pair is None:
+        return
+    survivor, restored = pair
+    program_id = restored.program_id
+    out = LedgerEntry.objects.filter(program_id=program_id, idempotency_key=f"merge:{ctx.merge_id}:out").first()
+    back_key = f"unmerge:{ctx.merge_id}"
+    if out is None or LedgerEntry.objects.filter(program_id=program_id, idempotency_key=f"{back_key}:out").exists():
+        return
+    now = timezone.now()
+    for account in (survivor, restored):
+        ledger.settle_time(account, actor=ACTOR, at=now)
+    origin = Lot.objects.filter(account=survivor, entry__account=restored)
+    r_p = origin.filter(pending=True).aggregate(n=Sum("remaining"))["n"] or 0
+    r_a = origin.filter(pending=False).aggregate(n=Sum("remaining"))["n"] or 0
+    spent = LotAllocation.objects.filter(
+        lot__in=origin, entry__account=survivor, entry__pk__gt=out.pk,
+        entry__kind__in=[EntryKind.HOLD, EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.RELEASE, EntryKind.REVERSE],
+    ).aggregate(n=Sum("points"))["n"] or 0
+    spent = max(spent, 0)
+    debt_back = min(-out.d_debt, survivor.debt)
+    origin_ids = list(origin.values_list("pk", flat=True))
+    others = list(Lot.objects.filter(account=survivor, pending=False, remaining__gt=0).exclude(pk__in=origin_ids)
+                  .order_by(*ledger.SPEND_ORDER))
+    from_others = min(spent, sum(lot.remaining for lot in others))
+    shortfall = spent - from_others
+    back = ledger.write_entry(survivor, kind=EntryKind.TRANSFER, key=f"{back_key}:out", points=r_p + r_a + spent,
+                         d=Deltas(pending=-r_p, available=-(r_a + from_others), debt=shortfall - debt_back),
+                         actor=ACTOR, at=now, related=out, ref_type="unmerge", ref_id=ctx.merge_id)
+    if from_others:
+        ledger.take_lots(survivor, from_others, entry=back, source=back, at=now, lots=others)
+    Lot.objects.filter(pk__in=origin_ids).update(account=restored)
+    into = ledger.write_entry(restored, kind=EntryKind.TRANSFER, key=f"{back_key}:in", points=r_p + r_a + spent,
+                         d=Deltas(pending=r_p, available=r_a + spent, debt=debt_back), actor=ACTOR, at=now,
+                         related=back, ref_type="unmerge", ref_id=ctx.merge_id)
+    if spent:
+        Lot.objects.create(workspace_id=restored.workspace_id, account=restored, entry=into, points=spent,
+                           remaining=spent, created_at=now)
+
+
+def erase(workspace_id: int, customer_id: str) -> None:
+    """Keep every amount (the ledger must still add up) but cut the link to the person: the customer id
+    is replaced by a marker and free-text reasons are blanked."""
+    account = Account.objects.filter(workspace_id=workspace_id, customer_id=customer_id).first()
+    marker = f"erased:{account.public_id if account else new_public_id('x')}"
+    if account is not None:
+        Account.objects.filter(pk=account.pk).update(customer_id=marker, referral_code=None)
+        LedgerEntry.objects.filter(account=account).update(reason="")
+    for model, field in REFERENCES:
+        if model is Account:
+            continue
+        model.objects.filter(workspace_id=workspace_id, **{field: customer_id}).update(**{field: marker})  # type: ignore[attr-defined]
+    Compensation.objects.filter(workspace_id=workspace_id, customer_id=marker).update(reason="")
+
+
+def export(workspace_id: int, customer_id: str) -> dict[str, Any]:
+    """The customer's loyalty data for a data-access request."""
+    account = Account.objects.filter(workspace_id=workspace_id, customer_id=customer_id).first()
+    if account is None:
+        return {}
+    return {
+        "account_id": account.public_id,
+        "balances": {"pending": account.pending, "available": account.available, "held": account.held,
+                     "debt": account.debt},
+        "lots": [{"remaining": lot.remaining, "pending": lot.pending,
+                  "expires_at": lot.expires_at.isoformat() if lot.expires_at else None}
+                 for lot in Lot.objects.filter(account=account, remaining__gt=0)],
+        "entries": [{"kind": e.kind, "points": e.points, "at": e.created_at.isoformat(), "reason": e.reason}
+                    for e in LedgerEntry.objects.filter(account=account).order_by("id")],
+        "coupons": list(Coupon.objects.filter(workspace_id=workspace_id, customer_id=customer_id)
+                        .values_list("code", flat=True)),
+    }

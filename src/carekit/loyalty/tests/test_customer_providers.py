@@ -1,0 +1,95 @@
+"""Merge, unmerge and erasure providers for the customers registries (contracts.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+from django.db.models import Sum
+
+from carekit.loyalty import customer_providers, public
+from carekit.loyalty.models import Account, Compensation, LedgerEntry, Lot
+from carekit.loyalty.services import checkout, ledger
+from carekit.loyalty.tests import factories
+from carekit.loyalty.tests.factories import SYSTEM
+from carekit.testing.transactions import call_inside_transaction
+
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    workspace_id: int
+    survivor_id: str
+    merged_id: str
+    merge_id: str
+
+
+def _sums_match(acc: Account) -> None:
+    acc.refresh_from_db()
+    s = LedgerEntry.objects.filter(account=acc).aggregate(p=Sum("d_pending"), a=Sum("d_available"),
+                                                           d=Sum("d_debt"))
+    assert (s["p"] or 0, s["a"] or 0, s["d"] or 0) == (acc.pending, acc.available, acc.debt)
+    lots = Lot.objects.filter(account=acc)
+    assert sum(lot.remaining for lot in lots if not lot.pending) == acc.available
+
+
+def test_merge_moves_points_and_lots_once(workspace):
+    prog = factories.program(workspace)
+    survivor, merged = factories.account(prog, available=100), factories.account(prog, available=300)
+    with transaction.atomic():
+        checkout.quote_create(actor=SYSTEM, program=prog, customer_id=merged.customer_id, points=50,
+                              items=[{"sku": "X", "price": "1000.00"}])
+    ctx = Ctx(workspace.pk, survivor.customer_id, merged.customer_id, "mrg_1")
+    call_inside_transaction(customer_providers.merge, ctx)
+    call_inside_transaction(customer_providers.merge, ctx)
+    assert public.balances(workspace.pk, survivor.customer_id).available == 400
+    b = public.balances(workspace.pk, merged.customer_id)
+    assert (b.available, b.held, b.pending) == (0, 0, 0)
+    _sums_match(survivor)
+    _sums_match(merged)
+
+
+def test_unmerge_after_spending_gives_back_and_survivor_owes_the_shortfall(workspace):
+    prog = factories.program(workspace)
+    survivor, merged = factories.account(prog, available=100), factories.account(prog, available=300)
+    ctx = Ctx(workspace.pk, survivor.customer_id, merged.customer_id, "mrg_2")
+    call_inside_transaction(customer_providers.merge, ctx)
+    # The survivor spends 350: its own lot first (older, neither expires), then 250 of the merged one.
+    with transaction.atomic():
+        ledger.points_redeem(actor=SYSTEM, account=survivor, points=350, idempotency_key="spend")
+    call_inside_transaction(customer_providers.unmerge, ctx)
+    call_inside_transaction(customer_providers.unmerge, ctx)
+    restored = public.balances(workspace.pk, merged.customer_id)
+    left = public.balances(workspace.pk, survivor.customer_id)
+    # The restored customer gets all 300 back (50 left in its lot + 250 spent); the survivor owes 250.
+    assert (restored.available, restored.debt) == (300, 0)
+    assert (left.available, left.debt) == (0, 250)
+    _sums_match(survivor)
+    _sums_match(merged)
+
+
+def test_erasure_keeps_amounts_and_drops_the_customer_reference(workspace):
+    prog = factories.program(workspace)
+    acc = factories.account(prog, available=100)
+    call_inside_transaction(public.compensation_grant, workspace_id=workspace.pk, customer_id=acc.customer_id,
+                            reason="Sorry, Anna", idempotency_key="c1", issuer="agent", actor=SYSTEM, points=20)
+    call_inside_transaction(customer_providers.erase, workspace.pk, acc.customer_id)
+    assert public.balances(workspace.pk, acc.customer_id) == public.Balances(0, 0, 0, 0)
+    acc.refresh_from_db()
+    assert acc.customer_id.startswith("erased:") and acc.available == 120
+    for model, field in customer_providers.REFERENCES:
+        assert not model.objects.filter(**{field: factories.customer_id()}).exists()
+    comp = Compensation.objects.get()
+    assert comp.customer_id == acc.customer_id and comp.reason == "" and comp.points == 20
+    assert not LedgerEntry.objects.exclude(reason="").exists()
+
+
+def test_export_lists_balances_and_history(workspace):
+    prog = factories.program(workspace)
+    acc = factories.account(prog, available=100)
+    data = customer_providers.export(workspace.pk, acc.customer_id)
+    assert data["balances"]["available"] == 100
+    assert [e["kind"] for e in data["entries"]] == ["earn"]
+    assert customer_providers.export(workspace.pk, factories.customer_id()) == {}
