@@ -211,7 +211,8 @@ def phase_latency(p: dict[str, Any]) -> dict[str, Any]:
 
     ws = _workspace()
     env = p.pop("_env")
-    worker = subprocess.Popen([carekit_exe(), "worker"], env=env, stdout=subprocess.DEVNULL)
+    extra = [] if env.get("REDIS_URL") else ["--without-realtime"]
+    worker = subprocess.Popen([carekit_exe(), "worker", *extra], env=env, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
         while not WorkerHeartbeat.objects.exists():

@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 CHUNK = 200
 
 
+_STATUS_NAMES = {DeliveryStatus.DONE: "done", DeliveryStatus.PENDING: "retry", DeliveryStatus.DEAD: "dead"}
+
+
 class LeaseLost(Exception):
     """Another worker took this delivery over (our lease expired); our transaction must roll back."""
 
@@ -105,27 +108,54 @@ def claim(
     return token, claimed
 
 
-def run_batch(claimed: list[EventDelivery], token: uuid.UUID) -> bool:
-    """Run several claimed deliveries in one transaction; False (all rolled back) if any fails.
+class _HandlerFailed(Exception):
+    def __init__(self, delivery: EventDelivery, error: Exception) -> None:
+        super().__init__(str(error))
+        self.delivery = delivery
+        self.error = error
 
-    The caller then runs them one by one, so one failing handler costs its batch mates one extra run
-    inside a rolled-back transaction and nothing else.
+
+def run_batch(claimed: list[EventDelivery], token: uuid.UUID) -> dict[str, int]:
+    """Run claimed deliveries together: one transaction for the handlers' effects and the done marks.
+
+    When a handler fails, the transaction rolls back, that delivery's failure is recorded, and the
+    rest run again without it: every handler runs once per attempt, and a failing handler never
+    undoes or repeats its batch mates' effects.
     """
-    try:
-        with transaction.atomic(durable=True):
-            for delivery in claimed:
-                info = get_handler(delivery.handler)
-                if info is None:
-                    raise LookupError(delivery.handler)
-                info.func(delivery.event)
-            marked = EventDelivery.objects.filter(
-                id__in=[d.pk for d in claimed], lease_token=token, status=DeliveryStatus.RUNNING
-            ).update(status=DeliveryStatus.DONE, completed_at=timezone.now(), lease_token=None, last_error="")
-            if marked != len(claimed):
-                raise LeaseLost(token)
-    except Exception:  # any failure sends the batch down the one-by-one path, which records it
-        return False
-    return True
+    counts = {"done": 0, "retry": 0, "dead": 0, "lost": 0}
+    remaining = list(claimed)
+    while remaining:
+        try:
+            with transaction.atomic(durable=True):
+                for delivery in remaining:
+                    info = get_handler(delivery.handler)
+                    try:
+                        if info is None:
+                            raise LookupError(f"no handler named {delivery.handler!r} is registered")
+                        info.func(delivery.event)
+                    except Exception as exc:  # noqa: PERF203 - the failing delivery must be known
+                        raise _HandlerFailed(delivery, exc) from exc
+                marked = EventDelivery.objects.filter(
+                    id__in=[d.pk for d in remaining], lease_token=token, status=DeliveryStatus.RUNNING
+                ).update(
+                    status=DeliveryStatus.DONE, completed_at=timezone.now(), lease_token=None, last_error=""
+                )
+                if marked != len(remaining):
+                    raise LeaseLost(token)
+        except _HandlerFailed as failure:
+            status = _record_failure(failure.delivery, token, failure.error)
+            counts[_STATUS_NAMES[status] if status else "lost"] += 1
+            remaining = [d for d in remaining if d.pk != failure.delivery.pk]
+            continue
+        except LeaseLost:
+            # Some were taken over after our lease expired; settle the rest one by one.
+            for delivery in remaining:
+                status = run_one(delivery, token)
+                counts[_STATUS_NAMES[status] if status else "lost"] += 1
+            return counts
+        counts["done"] += len(remaining)
+        return counts
+    return counts
 
 
 def run_one(delivery: EventDelivery, token: uuid.UUID) -> DeliveryStatus | None:
@@ -175,21 +205,13 @@ BATCH = 100
 
 
 def process(ids: Iterable[int]) -> dict[str, int]:
-    """Claim and run deliveries (the body of the `process_deliveries` job).
+    """Claim and run deliveries (the body of the delivery jobs).
 
     Claims the given ids and, to drain backlogs, up to BATCH other due deliveries.
     """
     wanted = list(ids)
     token, claimed = claim(wanted, extra=max(BATCH - len(wanted), 0))
-    counts = {"done": 0, "retry": 0, "dead": 0, "lost": 0}
-    if len(claimed) > 1 and run_batch(claimed, token):
-        counts["done"] = len(claimed)
-        return counts
-    names = {DeliveryStatus.DONE: "done", DeliveryStatus.PENDING: "retry", DeliveryStatus.DEAD: "dead"}
-    for delivery in claimed:
-        status = run_one(delivery, token)
-        counts[names[status] if status else "lost"] += 1
-    return counts
+    return run_batch(claimed, token)
 
 
 def sweep(*, now: datetime | None = None) -> dict[str, int]:

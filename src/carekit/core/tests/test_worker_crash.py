@@ -55,14 +55,15 @@ def _worker_env(probe_dir: Path, redis_url: str = "") -> dict[str, str]:
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen:
     exe = shutil.which("carekit", path=str(Path(sys.executable).parent)) or "carekit"
-    return subprocess.Popen([exe, "worker", "--threads", "1"], env=env, stdout=subprocess.DEVNULL)
+    extra = [] if env.get("REDIS_URL") else ["--without-realtime"]  # SqliteHuey: no channels-redis either
+    return subprocess.Popen([exe, "worker", "--threads", "1", *extra], env=env, stdout=subprocess.DEVNULL)
 
 
-def _wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+def _wait_for(predicate, timeout: float = 60.0, what: str = "condition", detail=lambda: "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what} {detail()}")
         time.sleep(0.05)
 
 
@@ -114,11 +115,12 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
     workers = [_start_worker(env)]
     try:
         _wait_for(lambda: (tmp_path / f"started-{held.pk}").exists(), what="the handler to reach the barrier")
-        held_delivery = EventDelivery.objects.get(event_id=held.pk)
+        held_delivery = EventDelivery.objects.get(event_id=held.pk, handler__startswith="probe.")
         assert held_delivery.status == DeliveryStatus.RUNNING
         # The worker may have claimed the others in the same batch; all of them are leased to it now.
-        leased = EventDelivery.objects.filter(status=DeliveryStatus.RUNNING).count()
-        assert 1 <= leased <= 6
+        running = EventDelivery.objects.filter(status=DeliveryStatus.RUNNING)
+        assert 1 <= running.filter(handler__startswith="probe.").count() <= 6
+        leased = running.count()  # other contexts' handlers (webhooks) may share the batch
 
         os.kill(workers[0].pid, signal.SIGKILL)  # killed while the handler's transaction is open
         workers[0].wait(timeout=10)
@@ -132,11 +134,11 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
         assert outbox.sweep()["released"] == leased
 
         ids = [held.pk, *(e.pk for e in rest)]
+        open_ = EventDelivery.objects.filter(event_id__in=ids).exclude(status=DeliveryStatus.DONE)
         _wait_for(
-            lambda: (
-                EventDelivery.objects.filter(event_id__in=ids, status=DeliveryStatus.DONE).count() == len(ids)
-            ),
+            lambda: not open_.exists(),
             what="every delivery to be done",
+            detail=lambda: list(open_.values_list("handler", "status", "attempts", "last_error")),
         )
     finally:
         for w in workers:
@@ -148,7 +150,7 @@ def test_worker_killed_while_handler_runs_loses_nothing(tmp_path, real_queue):
                     w.kill()
     effects = sorted(ProbeEffect.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     assert effects == sorted(ids)  # every event's effect exactly once
-    assert EventDelivery.objects.get(event_id=held.pk).attempts == 2
+    assert EventDelivery.objects.get(event_id=held.pk, handler__startswith="probe.").attempts == 2
 
 
 @pytest.mark.postgres
@@ -195,6 +197,8 @@ def test_transactions_committing_out_of_id_order_are_both_delivered():
     for t in threads:
         t.join(30)
     assert ids["slow"] < ids["fast"]  # the lower id committed last
-    done = EventDelivery.objects.filter(event_id__in=ids.values(), status=DeliveryStatus.DONE).count()
-    assert done == 2
+    done = EventDelivery.objects.filter(
+        event_id__in=ids.values(), handler="probe.record", status=DeliveryStatus.DONE
+    )
+    assert done.count() == 2
     assert sorted(ProbeEffect.objects.values_list("event_id", flat=True)) == sorted(ids.values())

@@ -16,14 +16,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--without-realtime",
+            action="store_true",
+            help="allow a separate worker without REDIS_URL (its real-time events reach no browser)",
+        )
+        parser.add_argument(
             "--threads", type=int, default=None, help="worker threads (default WORKER_THREADS)"
         )
 
     def handle(self, *args, threads: int | None = None, **options):
-        try:
-            check_topology(separate_worker=True)
-        except ImproperlyConfigured as exc:
-            raise CommandError(str(exc)) from None
+        if options.get("without_realtime"):
+            logging.getLogger(__name__).warning(
+                "running without real-time: UI events published by this worker will not reach browsers"
+            )
+        else:
+            try:
+                check_topology(separate_worker=True)
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from None
         # Huey logs every task at INFO; at hundreds of tasks a second that is the bottleneck.
         logging.getLogger("huey").setLevel(logging.WARNING)
         logging.getLogger("huey.consumer").setLevel(logging.INFO)
