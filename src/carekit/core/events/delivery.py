@@ -133,7 +133,7 @@ def run_batch(claimed: list[EventDelivery], token: uuid.UUID) -> dict[str, int]:
                         if info is None:
                             raise LookupError(f"no handler named {delivery.handler!r} is registered")
                         info.func(delivery.event)
-                    except Exception as exc:  # noqa: PERF203 - the failing delivery must be known
+                    except Exception as exc:  # the failing delivery must be known
                         raise _HandlerFailed(delivery, exc) from exc
                 marked = EventDelivery.objects.filter(
                     id__in=[d.pk for d in remaining], lease_token=token, status=DeliveryStatus.RUNNING
