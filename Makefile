@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cu
 PYTEST_ARGS ?=
 PORT ?= 8000
 
-.PHONY: setup demo serve test lint test-sqlite test-fast smoke clean
+.PHONY: setup demo serve test lint test-sqlite test-redis test-fast smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: lint
 # The subset marked `sqlite`, on the embedded database whatever DATABASE_URL says.
 test-sqlite: setup
 	env -u DATABASE_URL $(BIN)/pytest -m sqlite $(PYTEST_ARGS)
+
+# The tests marked `redis`, with the whole app in Redis mode (RedisHuey, channels-redis).
+test-redis: setup
+	REDIS_URL=$${CAREKIT_TEST_REDIS_URL:?set CAREKIT_TEST_REDIS_URL} $(BIN)/pytest -m redis $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/pytest -x -q -m "not slow and not browser" $(PYTEST_ARGS)
