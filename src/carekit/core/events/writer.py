@@ -126,6 +126,8 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
         _check(spec)
     now = timezone.now()
     public_ids = [new_public_id("evt") for _ in specs]
+    if connection.vendor == "postgresql" and len(specs) == 1:
+        return [_insert_one_pg(connection, specs[0], public_ids[0], now)]
     if connection.vendor == "postgresql" and len(specs) >= COPY_THRESHOLD:
         pks = _copy_events(connection, specs, public_ids, now)
     else:
@@ -142,6 +144,47 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
             _orm_deliveries(targets, now)
         transaction.on_commit(_wake_after_commit)
     return emitted
+
+
+_ONE_EVENT_SQL = f"""
+WITH ev AS (
+    INSERT INTO core_event ({EVENT_COLUMNS.removeprefix("id, ")})
+    VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id
+), d AS (
+    INSERT INTO core_eventdelivery ({DELIVERY_COLUMNS.removeprefix("id, ")})
+    SELECT ev.id, %s, h, 'pending', 0, %s, '', %s FROM ev, unnest(%s::varchar[]) AS h
+)
+SELECT id FROM ev
+"""
+
+
+def _insert_one_pg(connection, spec: EventSpec, public_id: str, now: datetime) -> EmittedEvent:
+    """The common case, one event: event and deliveries in one round trip."""
+    handlers = list(handlers_for(spec.type))
+    payload = json.dumps(dict(spec.payload), cls=DjangoJSONEncoder)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ONE_EVENT_SQL,
+            [
+                public_id,
+                spec.workspace_id,
+                spec.type,
+                spec.subject_type,
+                spec.subject_id,
+                payload,
+                spec.actor.kind,
+                spec.actor.id,
+                spec.occurred_at or now,
+                spec.workspace_id,
+                now,
+                now,
+                handlers,
+            ],
+        )
+        pk = cursor.fetchone()[0]
+    if handlers:
+        transaction.on_commit(_wake_after_commit)
+    return EmittedEvent(pk, public_id, spec.workspace_id, spec.type, spec.subject_type, spec.subject_id)
 
 
 def _orm_events(specs: Sequence[EventSpec], public_ids: list[str], now: datetime) -> list[int]:
