@@ -146,12 +146,14 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
     return emitted
 
 
-_ONE_EVENT_SQL = f"""
+_ONE_EVENT_SQL = """
 WITH ev AS (
-    INSERT INTO core_event ({EVENT_COLUMNS.removeprefix("id, ")})
+    INSERT INTO core_event
+        (public_id, workspace_id, type, subject_type, subject_id, payload, actor_type, actor_id, occurred_at)
     VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) RETURNING id
 ), d AS (
-    INSERT INTO core_eventdelivery ({DELIVERY_COLUMNS.removeprefix("id, ")})
+    INSERT INTO core_eventdelivery
+        (event_id, workspace_id, handler, status, attempts, available_at, last_error, created_at)
     SELECT ev.id, %s, h, 'pending', 0, %s, '', %s FROM ev, unnest(%s::varchar[]) AS h
 )
 SELECT id FROM ev
