@@ -42,7 +42,7 @@ def empty_database(tmp_path: Path) -> Iterator[None]:
     """Point the default connection at a new, empty database for the duration."""
     conn = connections["default"]
     original = conn.settings_dict["NAME"]
-    conn.close()
+    _disconnect(conn)
     if dbinfo.engine() == "sqlite":
         conn.settings_dict["NAME"] = str(tmp_path / f"restored-{uuid.uuid4().hex}.sqlite3")
         created = None
@@ -54,10 +54,17 @@ def empty_database(tmp_path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.close()
+        _disconnect(conn)
         conn.settings_dict["NAME"] = original
         if created:
             _admin(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+
+
+def _disconnect(conn) -> None:
+    """Close the connection and, on PostgreSQL, its pool, which would keep serving the old database."""
+    conn.close()
+    if getattr(conn, "pool", None) is not None:
+        conn.close_pool()
 
 
 def _admin(sql: str) -> None:
