@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "events": 500,
     "path": "/api/v1/events?limit=50",
     "port": 8440,
+    # a second, shorter run against /healthz (no auth, no database) calibrates the machine's state
+    "baseline_seconds": 5,
 }
 
 
@@ -55,9 +57,25 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    load_before = os.getloadavg()
     try:
         _wait_ready(p["port"], server)
         load = run_phase("bench.api", "load", env, {**p, "token": seeded["token"]})
+        baseline = None
+        if p["baseline_seconds"]:
+            base = run_phase(
+                "bench.api",
+                "load",
+                env,
+                {
+                    **p,
+                    "token": seeded["token"],
+                    "path": "/healthz",
+                    "seconds": p["baseline_seconds"],
+                    "warmup": 1,
+                },
+            )
+            baseline = {k: base[k] for k in ("requests_per_second", "p50_ms", "p99_ms", "errors")}
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -70,6 +88,8 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
         "server": f"uvicorn, {p['workers']} worker processes, sync views on one executor thread each",
         "items_per_page": seeded["items_per_page"],
         **load,
+        "baseline_healthz": baseline,
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "machine": machine(),
     }
 
@@ -178,7 +198,7 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
             f"http://127.0.0.1:{p['port']}{p['path']}", headers={"Authorization": f"Bearer {p['token']}"}
         )
     ) as resp:
-        items = len(json.loads(resp.read())["items"])
+        items = len(json.loads(resp.read()).get("items", []))
     lat: list[float] = []
     counts = {"ok": 0, "errors": 0}
 
