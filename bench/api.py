@@ -2,7 +2,7 @@
 
 Workload: a scratch database (PostgreSQL + Redis by default) seeded with one workspace, `events`
 audit events and a bearer token; `carekit serve --workers 2 --no-worker` (uvicorn, 2 processes,
-Django's sync views on each process's one thread-sensitive executor thread) in a subprocess; from this
+Django runs each request's sync view in its own thread) in a subprocess; from this
 machine, `connections` keep-alive HTTP/1.1 connections in one asyncio client process call
 `GET /api/v1/events?limit=50` back to back for `seconds` after a `warmup`. Reports requests/s and
 latency percentiles of successful responses; every non-200 answer counts as an error.
@@ -85,7 +85,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     return {
         "benchmark": "api",
         "params": {k: v for k, v in p.items() if k != "token"},
-        "server": f"uvicorn, {p['workers']} worker processes, sync views on one executor thread each",
+        "server": f"uvicorn, {p['workers']} worker processes; Django runs each sync view in its own thread",
         "items_per_page": seeded["items_per_page"],
         **load,
         "baseline_healthz": baseline,
