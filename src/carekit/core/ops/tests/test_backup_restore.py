@@ -164,3 +164,16 @@ def test_commands_report_and_upgrade_preflight_passes(shop, tmp_path):
     assert check.getvalue().strip() == "Pending migrations: none"
     with pytest.raises(CommandError, match="not empty"):
         call_command("restore", str(next((tmp_path / "b").iterdir())))
+
+
+@pytest.mark.sqlite
+def test_upgrade_reports_pending_migrations_then_applies_them(transactional_db):
+    call_command("migrate", "ops", "zero", verbosity=0)
+    check = io.StringIO()
+    call_command("upgrade", "--check", stdout=check)
+    assert check.getvalue().strip() == "Pending migrations: ops.0001_initial"
+    assert "ops_erasurerecord" not in connections["default"].introspection.table_names()
+    out = io.StringIO()
+    call_command("upgrade", "--no-backup", stdout=out)
+    assert "Applied 1 migration(s)." in out.getvalue()
+    assert "ops_erasurerecord" in connections["default"].introspection.table_names()
