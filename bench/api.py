@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
 
 def run(params: dict[str, Any]) -> dict[str, Any]:
     p = {**DEFAULTS, **params}
-    env = scratch_database(p["db"])
+    # several web processes need channels-redis (the in-memory layer does not cross processes)
+    env = scratch_database(p["db"], redis=True)
     seeded = run_phase("bench.api", "seed", env, p)
     server = subprocess.Popen(
         [
