@@ -140,6 +140,19 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
         assert page.evaluate(UNLABELLED_JS) == []
         page.screenshot(path=str(ARTIFACTS / "shell-en-1366.png"))
 
+        # keyboard: the first Tab reaches the skip link; the bell opens with Enter and closes with Escape
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        page.focus("#bell-button")
+        page.keyboard.press("Enter")
+        expect(page.locator("#bell-panel")).to_be_visible()
+        expect(page.locator("#bell-button")).to_have_attribute("aria-expanded", "true")
+        page.keyboard.press("Escape")
+        expect(page.locator("#bell-panel")).to_be_hidden()
+        assert page.evaluate("document.activeElement.id") == "bell-button"
+
         # language: the switcher posts to set_language and comes back translated
         with page.expect_navigation():
             page.select_option("#lang", "ru")
