@@ -120,6 +120,16 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so that worker subprocesses in tests can share the test database.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
     _db["CONN_MAX_AGE"] = 0 if TESTING else _db.get("CONN_MAX_AGE", 0)
+if _db["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # Under ASGI each request's sync code runs in its own thread, so persistent per-thread connections
+    # pile up until PostgreSQL refuses clients (measured: "too many clients" at 32 concurrent requests);
+    # a bounded pool per process keeps the count at workers x DB_POOL_MAX.
+    _db["CONN_MAX_AGE"] = 0
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(env("DB_POOL_MIN", "2")),
+        "max_size": int(env("DB_POOL_MAX", "8")),
+        "timeout": float(env("DB_POOL_TIMEOUT", "10")),
+    }
 DATABASES = {"default": _db}
 IS_SQLITE = _db["ENGINE"] == "django.db.backends.sqlite3"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -104,8 +104,11 @@ def _verify(engine: str, expected: dict[str, Any]) -> tuple[int, int]:
 
 
 def _restore_files(work: Path, var_dir: Path, names: list[str]) -> int:
+    root = var_dir.resolve()
     for name in names:
         target = var_dir / name
+        if not target.resolve().is_relative_to(root):  # an edited manifest must not write elsewhere
+            raise RestoreError(f"the backup names a file outside var/: {name!r}")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(work / "var" / name, target)
     return len(names)

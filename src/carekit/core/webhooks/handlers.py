@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from carekit.core.events import subscribe
+from carekit.core.events import Actor, subscribe
 from carekit.core.models import Event
 from carekit.core.webhooks import services
+
+SYSTEM = Actor.system("webhooks")
 
 
 @subscribe("*", name="core.webhooks.record")
 def record(event: Event) -> None:
-    services.deliveries_record(event=event)
+    services.deliveries_record(actor=SYSTEM, event=event)

@@ -92,7 +92,7 @@ def payload_for(event: Event, workspace_public_id: str) -> dict[str, object]:
     }
 
 
-def deliveries_record(*, event: Event) -> list[WebhookDelivery]:
+def deliveries_record(*, actor: Actor, event: Event) -> list[WebhookDelivery]:
     """Create one delivery per matching active subscription (idempotent per event and subscription);
     the sends are enqueued after commit."""
     subs = [

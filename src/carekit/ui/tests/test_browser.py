@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 
 from carekit.core.realtime.testing import free_port
+from carekit.core.webhooks.testing import webhook_receiver
 from carekit.demo.public import DEMO_PASSWORD
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -64,7 +65,16 @@ def _cli(*args: str, env: dict[str, str]) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
-    env.update({"CAREKIT_VAR_DIR": str(tmp_path / "var"), "CAREKIT_ENV": "dev", "DEBUG": "0"})
+    env.update(
+        {
+            "CAREKIT_VAR_DIR": str(tmp_path / "var"),
+            "CAREKIT_ENV": "dev",
+            "DEBUG": "0",
+            # the webhook receiver below listens on loopback; one attempt, so a 500 fails at once
+            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
+            "WEBHOOK_MAX_ATTEMPTS": "1",
+        }
+    )
     _cli("migrate", "--noinput", env=env)
     _cli("demo", env=env)
     port = free_port()
@@ -119,7 +129,7 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
 
     base = served
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, webhook_receiver([500, 200]) as receiver:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         agent = browser.new_context(viewport={"width": 1366, "height": 768}, locale="en-US")
         page = agent.new_page()
@@ -130,16 +140,29 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
         assert page.evaluate(UNLABELLED_JS) == []
         page.screenshot(path=str(ARTIFACTS / "shell-en-1366.png"))
 
+        # keyboard: the first Tab reaches the skip link; the bell opens with Enter and closes with Escape
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+        page.focus("#bell-button")
+        page.keyboard.press("Enter")
+        expect(page.locator("#bell-panel")).to_be_visible()
+        expect(page.locator("#bell-button")).to_have_attribute("aria-expanded", "true")
+        page.keyboard.press("Escape")
+        expect(page.locator("#bell-panel")).to_be_hidden()
+        assert page.evaluate("document.activeElement.id") == "bell-button"
+
         # language: the switcher posts to set_language and comes back translated
-        page.select_option("#lang", "ru")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.select_option("#lang", "ru")
         expect(page.locator("html")).to_have_attribute("lang", "ru")
         expect(page.locator("h1")).to_have_text("Здравствуйте, Maria Sokolova")
         assert _untranslated_english(page) == []
 
         # workspace: the switcher moves the session to the outlet
-        page.select_option("#ws-select", label="Wardrobe Outlet")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.select_option("#ws-select", label="Wardrobe Outlet")
         expect(page.locator("main p.muted").first).to_have_text(
             "Вы работаете в пространстве «Wardrobe Outlet»."
         )
@@ -160,6 +183,12 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
         csrf = next(c["value"] for c in owner.cookies() if c["name"] == "csrftoken")
         outlet = page.locator("#ws-select").input_value()
         headers = {"X-CSRFToken": csrf, "X-Carekit-Workspace": outlet, "Referer": f"{base}/"}
+        hook = owner_page.request.post(
+            f"{base}/api/v1/webhooks",
+            headers=headers,
+            data={"url": receiver.url, "event_types": ["accounts.team.*"]},
+        )
+        assert hook.status == 201, hook.text()
         members = owner_page.request.get(f"{base}/api/v1/members", headers=headers).json()["items"]
         member_id = next(m["id"] for m in members if m["email"] == AGENT)
         team = owner_page.request.post(f"{base}/api/v1/teams", headers=headers, data={"name": "Night shift"})
@@ -182,6 +211,27 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
         assert _untranslated_english(page) == []
         page.screenshot(path=str(ARTIFACTS / "shell-ru-phone-notifications.png"), full_page=True)
 
+        # the owner resends the webhook delivery that failed (the receiver answered 500 first)
+        switched = owner_page.request.post(
+            f"{base}/workspace/switch/", headers=headers, form={"workspace": outlet}, max_redirects=0
+        )
+        assert switched.status == 302
+        # two deliveries (team created, member added): whichever reached the receiver first got the 500
+        owner_page.goto(f"{base}/webhooks/?status=failed")
+        rows = owner_page.locator("#deliveries tbody tr", has_text="accounts.team.")
+        expect(rows).to_have_count(1, timeout=15_000)
+        rows.get_by_role("button", name="Resend").click()
+        expect(rows).to_contain_text("Queued")
+        owner_page.screenshot(path=str(ARTIFACTS / "webhooks-en-1366-resent.png"))
+        delivered = owner_page.locator("#deliveries tbody tr", has_text="accounts.team.")
+        for _ in range(30):
+            owner_page.goto(f"{base}/webhooks/?status=succeeded")
+            if delivered.count() == 2:
+                break
+            owner_page.wait_for_timeout(500)
+        expect(delivered).to_have_count(2)
+        assert len(receiver.requests) == 3
+
         # the supervisor's pages in English, phone and desktop
         owner_page.goto(f"{base}/webhooks/")
         owner_page.set_viewport_size({"width": 390, "height": 844})
@@ -189,6 +239,6 @@ def test_shell_language_workspace_and_pushed_notification(served: str):
         owner_page.screenshot(path=str(ARTIFACTS / "shell-en-phone-webhooks.png"), full_page=True)
         owner_page.set_viewport_size({"width": 1366, "height": 768})
         owner_page.goto(f"{base}/audit/")
-        expect(owner_page.locator("tbody tr").first).to_contain_text("accounts.team.member_added")
+        expect(owner_page.locator("tbody tr").first).to_contain_text("webhooks.delivery.resent")
         owner_page.screenshot(path=str(ARTIFACTS / "shell-en-1366-audit.png"))
         browser.close()

@@ -42,7 +42,7 @@ def empty_database(tmp_path: Path) -> Iterator[None]:
     """Point the default connection at a new, empty database for the duration."""
     conn = connections["default"]
     original = conn.settings_dict["NAME"]
-    conn.close()
+    _disconnect(conn)
     if dbinfo.engine() == "sqlite":
         conn.settings_dict["NAME"] = str(tmp_path / f"restored-{uuid.uuid4().hex}.sqlite3")
         created = None
@@ -54,10 +54,17 @@ def empty_database(tmp_path: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.close()
+        _disconnect(conn)
         conn.settings_dict["NAME"] = original
         if created:
             _admin(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
+
+
+def _disconnect(conn) -> None:
+    """Close the connection and, on PostgreSQL, its pool, which would keep serving the old database."""
+    conn.close()
+    if getattr(conn, "pool", None) is not None:
+        conn.close_pool()
 
 
 def _admin(sql: str) -> None:
@@ -157,3 +164,16 @@ def test_commands_report_and_upgrade_preflight_passes(shop, tmp_path):
     assert check.getvalue().strip() == "Pending migrations: none"
     with pytest.raises(CommandError, match="not empty"):
         call_command("restore", str(next((tmp_path / "b").iterdir())))
+
+
+@pytest.mark.sqlite
+def test_upgrade_reports_pending_migrations_then_applies_them(transactional_db):
+    call_command("migrate", "ops", "zero", verbosity=0)
+    check = io.StringIO()
+    call_command("upgrade", "--check", stdout=check)
+    assert check.getvalue().strip() == "Pending migrations: ops.0001_initial"
+    assert "ops_erasurerecord" not in connections["default"].introspection.table_names()
+    out = io.StringIO()
+    call_command("upgrade", "--no-backup", stdout=out)
+    assert "Applied 1 migration(s)." in out.getvalue()
+    assert "ops_erasurerecord" in connections["default"].introspection.table_names()

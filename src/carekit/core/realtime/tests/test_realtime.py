@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import override_settings
 from websockets.exceptions import InvalidStatus
 
@@ -184,8 +184,11 @@ def test_channels_redis_delivers_from_a_worker_thread(shop):
             out: list[str] = []
 
             def job() -> None:  # what a Huey worker thread does
-                with transaction.atomic():
-                    out.append(_notify(ws, owner))
+                try:
+                    with transaction.atomic():
+                        out.append(_notify(ws, owner))
+                finally:
+                    connections.close_all()
 
             t = threading.Thread(target=job)
             t.start()

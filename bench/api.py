@@ -1,0 +1,237 @@
+"""`carekit bench api`: an authenticated list endpoint (page size 50) under concurrent load.
+
+Workload: a scratch database (PostgreSQL + Redis by default) seeded with one workspace, `events`
+audit events and a bearer token; `carekit serve --workers 2 --no-worker` (uvicorn, 2 processes,
+Django runs each request's sync view in its own thread) in a subprocess; from this
+machine, `connections` keep-alive HTTP/1.1 connections in one asyncio client process call
+`GET /api/v1/events?limit=50` back to back for `seconds` after a `warmup`. Reports requests/s and
+latency percentiles of successful responses; every non-200 answer counts as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from bench.support import carekit_exe, machine, percentile, run_phase, scratch_database, setup_django
+
+DEFAULTS: dict[str, Any] = {
+    "db": "postgres",
+    "connections": 32,
+    "seconds": 15,
+    "warmup": 3,
+    "workers": 2,
+    "events": 500,
+    "path": "/api/v1/events?limit=50",
+    "port": 8440,
+    # a second, shorter run against /healthz (no auth, no database) calibrates the machine's state
+    "baseline_seconds": 5,
+}
+
+
+def run(params: dict[str, Any]) -> dict[str, Any]:
+    p = {**DEFAULTS, **params}
+    # several web processes need channels-redis (the in-memory layer does not cross processes)
+    env = scratch_database(p["db"], redis=True)
+    seeded = run_phase("bench.api", "seed", env, p)
+    server = subprocess.Popen(
+        [
+            carekit_exe(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(p["port"]),
+            "--workers",
+            str(p["workers"]),
+            "--no-worker",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    load_before = os.getloadavg()
+    try:
+        _wait_ready(p["port"], server)
+        load = run_phase("bench.api", "load", env, {**p, "token": seeded["token"]})
+        baseline = None
+        if p["baseline_seconds"]:
+            base = run_phase(
+                "bench.api",
+                "load",
+                env,
+                {
+                    **p,
+                    "token": seeded["token"],
+                    "path": "/healthz",
+                    "seconds": p["baseline_seconds"],
+                    "warmup": 1,
+                },
+            )
+            baseline = {k: base[k] for k in ("requests_per_second", "p50_ms", "p99_ms", "errors")}
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return {
+        "benchmark": "api",
+        "params": {k: v for k, v in p.items() if k != "token"},
+        "server": f"uvicorn, {p['workers']} worker processes; Django runs each sync view in its own thread",
+        "items_per_page": seeded["items_per_page"],
+        **load,
+        "baseline_healthz": baseline,
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "machine": machine(),
+    }
+
+
+def _wait_ready(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {server.stderr.read() if server.stderr else ''}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not become healthy in 60 s")
+
+
+# --- phases (run in child processes against the scratch database) ---------------------------------
+
+
+def seed(p: dict[str, Any]) -> dict[str, Any]:
+    setup_django()
+    from django.db import transaction
+
+    from carekit.accounts import services
+    from carekit.core.events import Actor, EventSpec, emit_many
+
+    actor = Actor.system("bench")
+    with transaction.atomic(durable=True):
+        owner = services.user_create(actor=actor, email="bench@carekit.local", password=None)
+        ws = services.workspace_create(actor=actor, name="Bench shop", owner=owner, slug="bench")
+        issued = services.api_token_create(
+            actor=actor,
+            workspace=ws,
+            name="bench",
+            scopes=["audit:read"],
+            held_scopes=frozenset({"*"}),
+            created_by=None,
+        )
+        specs = [
+            EventSpec(
+                ws.pk, "bench.order.viewed", "order", f"ord_{i:06d}", actor, {"n": i, "total": "4590.00"}
+            )
+            for i in range(int(p["events"]))
+        ]
+        for start in range(0, len(specs), 500):
+            emit_many(specs[start : start + 500])
+    return {"token": issued.secret, "items_per_page": min(50, int(p["events"]) + 2)}
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    """Read one HTTP/1.1 response (Content-Length or chunked body); return its status."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    headers = {
+        k.strip().lower(): v.strip()
+        for k, _, v in (line.partition(b":") for line in head.split(b"\r\n")[1:] if line)
+    }
+    if headers.get(b"transfer-encoding") == b"chunked":
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                return status
+    await reader.readexactly(int(headers.get(b"content-length", b"0")))
+    return status
+
+
+async def _client(
+    host: str,
+    port: int,
+    request: bytes,
+    until: float,
+    warm_until: float,
+    lat: list[float],
+    counts: dict[str, int],
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            started = time.perf_counter()
+            if started >= until:
+                return
+            writer.write(request)
+            status = await _read_response(reader)
+            done = time.perf_counter()
+            if started < warm_until:
+                continue
+            if status == 200:
+                lat.append(done - started)
+                counts["ok"] += 1
+            else:
+                counts["errors"] += 1
+                counts[f"status_{status}"] = counts.get(f"status_{status}", 0) + 1
+    finally:
+        writer.close()
+
+
+def load(p: dict[str, Any]) -> dict[str, Any]:
+    request = (
+        f"GET {p['path']} HTTP/1.1\r\nHost: 127.0.0.1:{p['port']}\r\n"
+        f"Authorization: Bearer {p['token']}\r\nAccept: application/json\r\n\r\n"
+    ).encode()
+    with urllib.request.urlopen(  # our own server on loopback
+        urllib.request.Request(
+            f"http://127.0.0.1:{p['port']}{p['path']}", headers={"Authorization": f"Bearer {p['token']}"}
+        )
+    ) as resp:
+        items = len(json.loads(resp.read()).get("items", []))
+    lat: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+
+    async def main() -> float:
+        start = time.perf_counter()
+        warm_until = start + float(p["warmup"])
+        until = warm_until + float(p["seconds"])
+        await asyncio.gather(
+            *(
+                _client("127.0.0.1", int(p["port"]), request, until, warm_until, lat, counts)
+                for _ in range(int(p["connections"]))
+            )
+        )
+        return time.perf_counter() - warm_until
+
+    elapsed = asyncio.run(main())
+    return {
+        "items_in_response": items,
+        "requests": counts["ok"],
+        "errors": counts["errors"],
+        "error_statuses": {k: v for k, v in counts.items() if k.startswith("status_")},
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(counts["ok"] / elapsed, 1),
+        "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+        "max_ms": round(max(lat) * 1000, 2) if lat else None,
+    }
+
+
+if __name__ == "__main__":
+    phase, raw = sys.argv[1], sys.argv[2]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    result = {"seed": seed, "load": load}[phase](json.loads(raw))
+    print(json.dumps(result))
