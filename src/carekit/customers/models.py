@@ -127,7 +127,7 @@ class Claim(models.Model):
     claimant = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
     kind = models.CharField(max_length=20, choices=IdentityKind.choices)
     value = models.CharField(max_length=254)
-    code_digest = models.CharField(max_length=64)
+    code_digest = models.CharField(max_length=100)  # "<salt>$<hmac>"
     status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField()
