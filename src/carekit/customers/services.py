@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carekit.core.errors import Conflict
-from carekit.core.events import Actor, emit
+from carekit.core.events import Actor, EventSpec, emit, emit_many
 from carekit.core.models import Workspace
 from carekit.customers import normalize
 from carekit.customers.enums import AttributeType, ContactKind, CustomerStatus, IdentityKind
@@ -179,15 +179,44 @@ def _check_time_zone(name: str) -> None:
         raise normalize.InvalidValue(_("Unknown time zone."), field="time_zone") from None
 
 
-def _emit_created(customer: Customer, actor: Actor) -> None:
-    emit(
-        workspace_id=customer.workspace_id,
-        type="customers.customer.created",
-        subject_type="customer",
-        subject_id=customer.public_id,
-        actor=actor,
-        payload={"customer_id": customer.public_id},
+def _emit_created(customer: Customer, actor: Actor, *, linked: Identity | None = None) -> None:
+    specs = [
+        EventSpec(
+            customer.workspace_id,
+            "customers.customer.created",
+            "customer",
+            customer.public_id,
+            actor,
+            {"customer_id": customer.public_id},
+        )
+    ]
+    if linked is not None:
+        specs.append(_linked_spec(customer, linked.kind, linked.verified, actor))
+    emit_many(specs)
+
+
+def _linked_spec(customer: Customer, kind: str, verified: bool, actor: Actor) -> EventSpec:
+    return EventSpec(
+        customer.workspace_id,
+        "customers.identity.linked",
+        "customer",
+        customer.public_id,
+        actor,
+        {"customer_id": customer.public_id, "kind": kind, "verified": verified},
     )
+
+
+def _create_with_identity(workspace: Workspace, kind: str, value: str) -> tuple[Customer, Identity | None]:
+    """A new profile holding the identity; (None identity) when a concurrent call took it first."""
+    try:
+        with transaction.atomic():  # a savepoint: the loser of a race leaves no empty profile behind
+            customer = Customer.objects.create(workspace=workspace)
+            ident = Identity.objects.create(workspace=workspace, customer=customer, kind=kind, value=value)
+    except IntegrityError:
+        return Customer(workspace=workspace), None
+    if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        Contact.objects.create(workspace=workspace, customer=customer, kind=kind, value=value)
+    return customer, ident
 
 
 def customer_create(*, actor: Actor, workspace: Workspace, data: ProfileInput) -> Customer:
@@ -295,17 +324,11 @@ def identity_link(
             raise Conflict(_("This identity belongs to another customer."), field="value") from None
         return None
     if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-        Contact.objects.get_or_create(
-            workspace_id=customer.workspace_id, customer=customer, kind=kind, value=value
+        Contact.objects.bulk_create(
+            [Contact(workspace_id=customer.workspace_id, customer=customer, kind=kind, value=value)],
+            ignore_conflicts=True,
         )
-    emit(
-        workspace_id=customer.workspace_id,
-        type="customers.identity.linked",
-        subject_type="customer",
-        subject_id=customer.public_id,
-        actor=actor,
-        payload={"customer_id": customer.public_id, "kind": kind, "verified": verified},
-    )
+    emit_many([_linked_spec(customer, kind, verified, actor)])
     return ident
 
 
@@ -337,7 +360,9 @@ def customer_resolve(
     """
     from carekit.customers.claims import host_token_verify
 
-    region = region_of(workspace.pk)
+    kinds = {kind, *(k for k, _v in also)}
+    # The region only matters for phones; other lookups skip the settings query.
+    region = region_of(workspace.pk) if IdentityKind.PHONE in kinds or host_token else "ZZ"
     wanted = [normalize.identity(kind, value, region=region)]
     wanted += [
         normalize.identity(k, v, region=region, field=f"also[{i}].value") for i, (k, v) in enumerate(also)
@@ -355,13 +380,22 @@ def customer_resolve(
     order = ([wanted[-1]] if host_token else []) + wanted
     owner = next((found[w].customer for w in order if w in found), None)
     created = False
+    linked: list[str] = []
     if owner is None:
         if not create:
             raise NotFound(_("No customer has this identity."), field="value")
-        owner = Customer.objects.create(workspace=workspace)
-        _emit_created(owner, actor)
-        created = True
-    linked, conflicts = [], []
+        owner, primary = _create_with_identity(workspace, *wanted[0])
+        if primary is None:  # a concurrent call created it first: use that profile
+            found[wanted[0]] = Identity.objects.select_related("customer").get(
+                workspace=workspace, kind=wanted[0][0], value=wanted[0][1]
+            )
+            owner = found[wanted[0]].customer
+        else:
+            created = True
+            found[wanted[0]] = primary
+            linked.append(primary.kind)
+            _emit_created(owner, actor, linked=primary)
+    conflicts: list[str] = []
     for w in dict.fromkeys(wanted):
         held = found.get(w)
         if held is None:
