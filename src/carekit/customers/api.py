@@ -13,7 +13,17 @@ from ninja import Router
 
 from carekit.core.api import ApiError, need, paginate
 from carekit.core.models import Workspace
-from carekit.customers import claims, consents, duplicates, importing, merge, privacy, selectors, services
+from carekit.customers import (
+    claims,
+    consents,
+    duplicates,
+    importing,
+    importing_orders,
+    merge,
+    privacy,
+    selectors,
+    services,
+)
 from carekit.customers import orders as order_services
 from carekit.customers import schemas as s
 from carekit.customers.models import Customer, DuplicateCandidate, MergeRecord, Order
@@ -416,7 +426,8 @@ def record_return(request: HttpRequest, order_id: str, body: s.ReturnIn) -> tupl
 def import_customers(request: HttpRequest, body: s.ImportIn) -> dict[str, Any]:
     p = need(request, "customers:write")
     with transaction.atomic(durable=True):
-        report = importing.customers_import(
+        run = importing_orders.orders_import if body.what == "orders" else importing.customers_import
+        report = run(
             actor=p.actor, workspace=_ws(p.workspace_id), text=body.csv, mode=body.mode, dry_run=body.dry_run
         )
     return {**vars(report), "errors": [vars(e) for e in report.errors]}

@@ -294,6 +294,7 @@ class ReturnOut(Schema):
 
 
 class ImportIn(StrictSchema):
+    what: Literal["customers", "orders"] = "customers"
     csv: str = Field(min_length=1)
     dry_run: bool = False
     mode: Literal["skip", "all_or_nothing"] = "skip"
