@@ -98,7 +98,11 @@ def _row(line: int, raw: dict[str, str], region: str) -> OrderInput | list[RowEr
         items=items or None,
         carrier=get("carrier") or None,
         tracking_number=get("tracking_number") or None,
-        **times,
+        placed_at=times["placed_at"],
+        paid_at=times["paid_at"],
+        promised_at=times["promised_at"],
+        shipped_at=times["shipped_at"],
+        delivered_at=times["delivered_at"],
     )
 
 
