@@ -258,6 +258,7 @@ class PortalLogin(models.Model):
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     address_digest = models.CharField(max_length=64, db_index=True)
     code_digest = models.CharField(max_length=64)
+    link_digest = models.CharField(max_length=64, blank=True, default="")  # the magic link's secret
     attempts = models.PositiveIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField()

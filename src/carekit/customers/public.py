@@ -201,8 +201,12 @@ def cabinet_view(workspace_id: int, customer_id: str) -> CabinetView | None:
     )
 
 
-def cabinet_sign_in_send(*, workspace_id: int, email: str) -> None:
-    _cabinet.sign_in_code_send(workspace_id=workspace_id, email=email)
+def cabinet_sign_in_send(*, workspace_id: int, email: str, link_base: str = "") -> None:
+    _cabinet.sign_in_code_send(workspace_id=workspace_id, email=email, link_base=link_base)
+
+
+def cabinet_sign_in_link(*, workspace_id: int, token: str) -> str | None:
+    return _cabinet.sign_in_link_check(workspace_id=workspace_id, token=token)
 
 
 def cabinet_sign_in_check(*, workspace_id: int, email: str, code: str) -> str | None:

@@ -30,9 +30,7 @@ def make_workspace(name: str | None = None, *, owner: User | None = None) -> Wor
     n = next(_seq)
     owner = owner or make_user()
     with transaction.atomic():
-        return services.workspace_create(
-            actor=SYSTEM, name=name or f"Workspace {n}", owner=owner, slug=f"ws-{n}"
-        )
+        return services.workspace_create(actor=SYSTEM, name=name or f"Workspace {n}", owner=owner, slug=f"ws-{n}")
 
 
 def add_member(workspace: Workspace, role: str = Role.AGENT, user: User | None = None):
@@ -59,14 +57,10 @@ class ApiCaller:
         return self.client.post(_api(path), data, content_type="application/json", **self._headers())
 
     def patch(self, path: str, body: Any = None):
-        return self.client.patch(
-            _api(path), json.dumps(body or {}), content_type="application/json", **self._headers()
-        )
+        return self.client.patch(_api(path), json.dumps(body or {}), content_type="application/json", **self._headers())
 
     def put(self, path: str, body: Any = None):
-        return self.client.put(
-            _api(path), json.dumps(body or {}), content_type="application/json", **self._headers()
-        )
+        return self.client.put(_api(path), json.dumps(body or {}), content_type="application/json", **self._headers())
 
     def delete(self, path: str):
         return self.client.delete(_api(path), **self._headers())

@@ -176,3 +176,18 @@ def test_unsubscribe_in_two_clicks_without_signing_in(workspace, other_workspace
     assert Consent.objects.get(customer=customer, purpose="marketing", channel="email").granted is False
     assert client.get(f"/portal/{other_workspace.slug}/unsubscribe/{token}").status_code == 404
     assert client.get(f"/portal/{workspace.slug}/unsubscribe/{token}x").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_magic_link_signs_in_once(workspace, mailbox, django_capture_on_commit_callbacks):  # noqa: F811
+    _seed(workspace)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    link = re.search(r"(/portal/\S+/sign-in/link/\S+)", mailbox.sent[-1].body)
+    assert link
+    assert client.get(link.group(1)).status_code == 200  # opening the link (or a mail scanner) uses nothing
+    assert client.post(link.group(1)).status_code == 302
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 200
+    assert Client().post(link.group(1)).status_code == 400  # used up
