@@ -19,6 +19,7 @@ from carekit.customers.enums import (
     DuplicateStatus,
     ExportStatus,
     IdentityKind,
+    ImportStatus,
     MergeStatus,
     OrderStatus,
     ReturnReason,
@@ -275,3 +276,25 @@ class DataExport(models.Model):
     file_name = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+
+class ImportJob(models.Model):
+    """A CSV import run in the background so the web UI can show its progress.
+
+    The uploaded file waits under var/imports (job arguments carry ids only) and is deleted when the
+    job ends; the report keeps line numbers, fields and reasons, never the rows' values.
+    """
+
+    public_id = PublicIdField(prefix="imp")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    what = models.CharField(max_length=10, default="customers")
+    mode = models.CharField(max_length=16, default="skip")
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    actor = models.CharField(max_length=80, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)

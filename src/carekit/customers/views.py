@@ -19,8 +19,9 @@ from django.views.decorators.http import require_POST
 from carekit.core.api import Principal, WorkspaceAuth, paginate
 from carekit.core.api.errors import ApiError
 from carekit.core.errors import DomainError
-from carekit.customers import duplicates, merge, selectors
-from carekit.customers.models import Customer
+from carekit.core.models import Workspace
+from carekit.customers import duplicates, import_jobs, merge, selectors
+from carekit.customers.models import Customer, ImportJob
 from carekit.customers.timeline import timeline
 
 EXPORT_LIMIT = 100_000
@@ -120,3 +121,37 @@ def customer_merge_view(request: HttpRequest, customer_id: str) -> HttpResponse:
     else:
         messages.success(request, _("Profiles merged. The merge can be undone from the audit record."))
     return redirect("customers:detail", customer_id=customer_id)
+
+
+@login_required
+def import_new(request: HttpRequest) -> HttpResponse:
+    p = _principal(request, "customers:write")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            with transaction.atomic(durable=True):
+                job = import_jobs.import_job_create(
+                    actor=p.actor,
+                    workspace=Workspace.objects.get(pk=p.workspace_id),
+                    what=request.POST.get("what", "customers"),
+                    data=upload.read() if upload else b"",
+                    mode=request.POST.get("mode", "skip"),
+                    dry_run=request.POST.get("dry_run") == "1",
+                )
+        except DomainError as exc:
+            return render(request, "customers/import_new.html", {"error": exc.message}, status=400)
+        return redirect("customers:import_job", job_id=job.public_id)
+    return render(request, "customers/import_new.html", {})
+
+
+@login_required
+def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    p = _principal(request, "customers:write")
+    job = ImportJob.objects.filter(workspace_id=p.workspace_id, public_id=job_id).first()
+    if job is None:
+        raise Http404
+    template = (
+        "customers/import_progress.html" if request.headers.get("HX-Request") else "customers/import_job.html"
+    )
+    percent = int(100 * job.done / job.total) if job.total else (100 if job.status == "done" else 0)
+    return render(request, template, {"job": job, "percent": percent})

@@ -63,3 +63,27 @@ def test_marketer_cannot_merge(workspace):
     assert client.get(f"/customers/{a.public_id}/").status_code == 200
     assert client.post(f"/customers/{a.public_id}/merge", {"merged_id": b.public_id}).status_code == 403
     assert Customer.objects.get(pk=b.pk).status == "active"
+
+
+def test_import_page_runs_the_job_and_shows_the_report(workspace, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from carekit.customers.models import ImportJob
+
+    client = _client(workspace)
+    data = b"first_name,email\nAnna,anna@example.com\nBad,bad@\nBoris,boris@example.com\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = client.post(
+            "/customers/imports/new",
+            {"what": "customers", "mode": "skip", "file": SimpleUploadedFile("c.csv", data, "text/csv")},
+        )
+    assert resp.status_code == 302
+    job = ImportJob.objects.get()
+    assert (job.status, job.report["imported"], job.report["skipped"], job.file_name) == ("done", 2, 1, "")
+    assert job.report["errors"] == [
+        {"row": 3, "field": "email", "reason": "This is not a valid email address."}
+    ]
+    page = client.get(resp["Location"], HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in page  # finished: the page stops polling
+    assert "This is not a valid email address." in page
+    assert Customer.objects.filter(workspace=workspace).count() == 2
