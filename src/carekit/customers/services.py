@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -286,10 +286,15 @@ def contacts_add(*, actor: Actor, customer: Customer, kind: str, values: Sequenc
         identity_link(actor=actor, customer=customer, kind=kind, value=value, verified=False, strict=False)
 
 
+# Widgets resolve the visitor on every page view; last-seen at this precision keeps most lookups
+# read-only (a write per lookup would make each one a commit).
+LAST_SEEN_PRECISION = timedelta(minutes=15)
+
+
 def customer_touch(*, customer: Customer) -> None:
-    """Stamp last-seen; at most one write per minute per customer."""
+    """Stamp last-seen, at most once per LAST_SEEN_PRECISION per customer."""
     now = timezone.now()
-    if (now - customer.last_seen_at).total_seconds() > 60:
+    if now - customer.last_seen_at > LAST_SEEN_PRECISION:
         Customer.objects.filter(pk=customer.pk).update(last_seen_at=now)
         customer.last_seen_at = now
 
