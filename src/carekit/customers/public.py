@@ -279,7 +279,8 @@ def cabinet_erase(*, workspace_id: int, customer_id: str) -> bool:
     if c is None:
         return False
     emails = [x.value for x in c.contacts.filter(kind="email")]
-    _privacy.customer_erase(actor=_customer_actor(customer_id), customer=c)
+    # The confirmation is registered first so that it goes out before the purge of sent-mail files
+    # (embedded mode) that runs after commit: no copy of the address outlives the erasure.
     for email in emails[:1]:
         message = OutboundMessage(
             workspace_id=workspace_id,
@@ -290,4 +291,5 @@ def cabinet_erase(*, workspace_id: int, customer_id: str) -> bool:
             message_class=MessageClass.SERVICE,
         )
         transaction.on_commit(lambda m=message: send(m))  # type: ignore[misc]
+    _privacy.customer_erase(actor=_customer_actor(customer_id), customer=c)
     return True

@@ -191,3 +191,18 @@ def test_magic_link_signs_in_once(workspace, mailbox, django_capture_on_commit_c
     assert client.post(link.group(1)).status_code == 302
     assert client.get(f"/portal/{workspace.slug}/").status_code == 200
     assert Client().post(link.group(1)).status_code == 400  # used up
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_erasure_removes_sent_mail_files_naming_the_customer(
+    workspace, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_TRANSPORT = "file"
+    settings.EMAIL_FILE_PATH = tmp_path
+    customer = _seed(workspace)
+    (tmp_path / "1.eml").write_text(f"To: {SEEDED['email']}\n\nYour code: 123456\n")
+    (tmp_path / "2.eml").write_text("To: someone@example.net\n\nHello\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert public.cabinet_erase(workspace_id=workspace.pk, customer_id=customer.public_id)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2.eml"]
