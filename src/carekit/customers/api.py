@@ -307,6 +307,38 @@ def define_attribute(request: HttpRequest, body: s.AttributeIn) -> tuple[int, An
     return 201, _attribute(d)
 
 
+# --- settings -------------------------------------------------------------------------------------
+
+
+def _settings(obj: Any) -> dict[str, Any]:
+    return {"default_region": obj.default_region, "identity_secret": obj.identity_secret}
+
+
+@router.get("/customer-settings", response=s.SettingsOut, summary="Phone region and the host-site secret")
+def get_settings(request: HttpRequest) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):  # settings are created on first use
+        return _settings(services.settings_for(p.workspace_id))
+
+
+@router.patch("/customer-settings", response=s.SettingsOut)
+def update_settings(request: HttpRequest, body: s.SettingsIn) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):
+        obj = services.settings_update(
+            actor=p.actor, workspace=_ws(p.workspace_id), default_region=body.default_region
+        )
+    return _settings(obj)
+
+
+@router.post("/customer-settings/rotate-secret", response=s.SettingsOut)
+def rotate_secret(request: HttpRequest) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):
+        obj = services.identity_secret_rotate(actor=p.actor, workspace=_ws(p.workspace_id))
+    return _settings(obj)
+
+
 # --- claims (a visitor typed an email or phone) ---------------------------------------------------
 
 

@@ -62,6 +62,30 @@ def settings_update(*, actor: Actor, workspace: Workspace, default_region: str) 
     obj = settings_for(workspace.pk)
     obj.default_region = region
     obj.save(update_fields=["default_region"])
+    emit(
+        workspace_id=workspace.pk,
+        type="customers.settings.changed",
+        subject_type="workspace",
+        subject_id=workspace.public_id,
+        actor=actor,
+        payload={"default_region": region},
+    )
+    return obj
+
+
+def identity_secret_rotate(*, actor: Actor, workspace: Workspace) -> CustomerSettings:
+    """A new secret for host-site tokens; tokens signed with the old one stop working at once."""
+    obj = settings_for(workspace.pk)
+    obj.identity_secret = secrets.token_urlsafe(32)
+    obj.save(update_fields=["identity_secret"])
+    emit(
+        workspace_id=workspace.pk,
+        type="customers.settings.secret_rotated",
+        subject_type="workspace",
+        subject_id=workspace.public_id,
+        actor=actor,
+        payload={},
+    )
     return obj
 
 
