@@ -276,6 +276,10 @@ def customer_update(*, actor: Actor, customer: Customer, data: ProfileInput) -> 
         if values is None:
             continue
         Contact.objects.filter(customer=customer, kind=kind).exclude(value__in=values).delete()
+        # A removed address stops resolving to this profile, unless the customer proved it was theirs.
+        Identity.objects.filter(customer=customer, kind=kind, verified=False).exclude(
+            value__in=values
+        ).delete()
         contacts_add(actor=actor, customer=customer, kind=kind, values=values)
     emit(
         workspace_id=customer.workspace_id,

@@ -190,3 +190,12 @@ def test_settings_region_and_secret_rotation(api, workspace, other_workspace):
     assert resp.status_code == 401
     assert _fields(resp) == ["host_token"]
     assert Customer.objects.filter(workspace=workspace).count() == 0
+
+
+def test_removing_an_email_stops_it_resolving_to_the_profile(api, workspace):
+    c = make_customer(workspace, emails=["old@example.com", "keep@example.com"])
+    resp = api.patch(f"/customers/{c.public_id}", {"emails": ["keep@example.com"]})
+    assert resp.json()["emails"] == ["keep@example.com"]
+    assert sorted(Identity.objects.filter(customer=c).values_list("value", flat=True)) == ["keep@example.com"]
+    again = api.post("/customers/resolve", {"kind": "email", "value": "old@example.com"}).json()
+    assert again["customer_id"] != c.public_id
