@@ -222,17 +222,12 @@ def customers_import(
 
 def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> tuple[int, int]:
     """Write validated rows: new profiles in bulk, known ones (by email or external id) updated."""
-    wanted_values = {e for r in rows for e in r.emails} | {p for r in rows for p in r.phones}
-    wanted_values |= {r.external_id for r in rows if r.external_id}
-    held = {
-        (kind, value): cid
-        for kind, value, cid in Identity.objects.filter(
-            # kind is the index's second column: without it the lookup scans the workspace
-            workspace=workspace,
-            kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE, IdentityKind.EXTERNAL],
-            value__in=wanted_values,
-        ).values_list("kind", "value", "customer_id")
-    }
+    held = bulk.identities_held(
+        workspace.pk,
+        [(IdentityKind.EMAIL, e) for r in rows for e in r.emails]
+        + [(IdentityKind.PHONE, p) for r in rows for p in r.phones]
+        + [(IdentityKind.EXTERNAL, r.external_id) for r in rows if r.external_id],
+    )
     new_rows: list[CleanRow] = []
     updates: list[tuple[CleanRow, int]] = []
     for r in rows:
@@ -262,6 +257,7 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
                 identities.append((workspace.pk, pk, IdentityKind.EXTERNAL, r.external_id, False, now))
         bulk.insert_rows(Contact, bulk.LINK_COLUMNS, contacts)
         bulk.insert_rows(Identity, bulk.LINK_COLUMNS, identities)
+        bulk.analyze_after_growth(len(created))
         emit_many(
             [
                 EventSpec(

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -403,11 +404,14 @@ def customer_resolve(
     if host_token:
         asserted = host_token_verify(workspace.pk, host_token)
         wanted.append(normalize.identity(asserted[0], asserted[1], region=region, field="host_token"))
+    # One exact (kind, value) probe of the unique index per identity: the plan stays an index lookup
+    # even while statistics lag behind a bulk import (IN lists made the planner scan the workspace).
+    exact = Q()
+    for k, v in set(wanted):
+        exact |= Q(kind=k, value=v)
     found = {
         (i.kind, i.value): i
-        for i in Identity.objects.select_related("customer").filter(
-            workspace=workspace, kind__in={k for k, _ in wanted}, value__in={v for _, v in wanted}
-        )
+        for i in Identity.objects.select_related("customer").filter(exact, workspace=workspace)
     }
     # The asserted (token) identity wins, then the primary, then the others: the first one held.
     order = ([wanted[-1]] if host_token else []) + wanted
