@@ -19,6 +19,7 @@ from carekit.customers import consents as _consents
 from carekit.customers import privacy as _privacy
 from carekit.customers import services as _services
 from carekit.customers.enums import ConsentPurpose, CustomerStatus, ExportStatus
+from carekit.customers.errors import InvalidValue
 from carekit.customers.models import Customer, DataExport
 from carekit.customers.registry import (
     MergeContext,
@@ -138,6 +139,7 @@ class CabinetView:
     customer_id: str
     first_name: str
     last_name: str
+    preferred_channel: str
     emails: tuple[str, ...]
     phones: tuple[str, ...]
     orders: tuple[OrderView, ...]
@@ -193,6 +195,7 @@ def cabinet_view(workspace_id: int, customer_id: str) -> CabinetView | None:
         c.public_id,
         c.first_name,
         c.last_name,
+        c.preferred_channel,
         tuple(x.value for x in contacts if x.kind == "email"),
         tuple(x.value for x in contacts if x.kind == "phone"),
         orders,
@@ -231,15 +234,26 @@ def cabinet_consent_set(
 
 
 def cabinet_profile_update(
-    *, workspace_id: int, customer_id: str, first_name: str, last_name: str, phones: list[str]
+    *,
+    workspace_id: int,
+    customer_id: str,
+    first_name: str,
+    last_name: str,
+    phones: list[str],
+    preferred_channel: str = "",
 ) -> None:
     c = _active(workspace_id, customer_id)
-    if c is not None:
-        _services.customer_update(
-            actor=_customer_actor(customer_id),
-            customer=c,
-            data=_services.ProfileInput(first_name=first_name, last_name=last_name, phones=phones),
-        )
+    if c is None:
+        return
+    if preferred_channel and preferred_channel not in CABINET_CHANNELS:
+        raise InvalidValue(gettext("Unknown channel."), field="preferred_channel")
+    _services.customer_update(
+        actor=_customer_actor(customer_id),
+        customer=c,
+        data=_services.ProfileInput(
+            first_name=first_name, last_name=last_name, phones=phones, preferred_channel=preferred_channel
+        ),
+    )
 
 
 def unsubscribe_token(workspace_id: int, customer_id: str, channel: str) -> str:

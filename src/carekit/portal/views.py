@@ -39,7 +39,8 @@ def cabinet(request: HttpRequest, ws: str) -> HttpResponse:
     view = customers.cabinet_view(workspace.pk, customer_id) if customer_id else None
     if view is None:
         return redirect("portal:sign_in", ws=ws)
-    return render(request, "portal/cabinet.html", {"ws": workspace, "me": view})
+    ctx = {"ws": workspace, "me": view, "channels": customers.CABINET_CHANNELS}
+    return render(request, "portal/cabinet.html", ctx)
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,6 +152,7 @@ def profile(request: HttpRequest, ws: str) -> HttpResponse:
                 first_name=request.POST.get("first_name", "")[:120],
                 last_name=request.POST.get("last_name", "")[:120],
                 phones=phones,
+                preferred_channel=request.POST.get("preferred_channel", ""),
             )
     except (DomainError, ValidationError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))

@@ -206,3 +206,27 @@ def test_erasure_removes_sent_mail_files_naming_the_customer(
     with django_capture_on_commit_callbacks(execute=True):
         assert public.cabinet_erase(workspace_id=workspace.pk, customer_id=customer.public_id)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2.eml"]
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_edit_details_and_channel_preference(workspace, mailbox, django_capture_on_commit_callbacks):  # noqa: F811
+    customer = _seed(workspace)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    client.post(f"/portal/{workspace.slug}/sign-in/code", {"code": _code(mailbox.sent[-1])})
+    form = {
+        "first_name": "Zina",
+        "last_name": "P",
+        "phones": "8 916 123-45-68",
+        "preferred_channel": "telegram",
+    }
+    assert client.post(f"/portal/{workspace.slug}/profile", form).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.preferred_channel) == ("Zina", "telegram")
+    assert list(customer.contacts.filter(kind="phone").values_list("value", flat=True)) == ["+79161234568"]
+    bad = {**form, "phones": "12"}
+    client.post(f"/portal/{workspace.slug}/profile", bad)
+    customer.refresh_from_db()
+    assert list(customer.contacts.filter(kind="phone").values_list("value", flat=True)) == ["+79161234568"]
