@@ -13,7 +13,17 @@ from ninja import Router
 
 from carekit.core.api import ApiError, need, paginate
 from carekit.core.models import Workspace
-from carekit.customers import claims, consents, duplicates, importing, merge, privacy, selectors, services
+from carekit.customers import (
+    claims,
+    consents,
+    duplicates,
+    importing,
+    importing_orders,
+    merge,
+    privacy,
+    selectors,
+    services,
+)
 from carekit.customers import orders as order_services
 from carekit.customers import schemas as s
 from carekit.customers.models import Customer, DuplicateCandidate, MergeRecord, Order
@@ -297,6 +307,38 @@ def define_attribute(request: HttpRequest, body: s.AttributeIn) -> tuple[int, An
     return 201, _attribute(d)
 
 
+# --- settings -------------------------------------------------------------------------------------
+
+
+def _settings(obj: Any) -> dict[str, Any]:
+    return {"default_region": obj.default_region, "identity_secret": obj.identity_secret}
+
+
+@router.get("/customer-settings", response=s.SettingsOut, summary="Phone region and the host-site secret")
+def get_settings(request: HttpRequest) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):  # settings are created on first use
+        return _settings(services.settings_for(p.workspace_id))
+
+
+@router.patch("/customer-settings", response=s.SettingsOut)
+def update_settings(request: HttpRequest, body: s.SettingsIn) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):
+        obj = services.settings_update(
+            actor=p.actor, workspace=_ws(p.workspace_id), default_region=body.default_region
+        )
+    return _settings(obj)
+
+
+@router.post("/customer-settings/rotate-secret", response=s.SettingsOut)
+def rotate_secret(request: HttpRequest) -> dict[str, Any]:
+    p = need(request, "customers:admin")
+    with transaction.atomic(durable=True):
+        obj = services.identity_secret_rotate(actor=p.actor, workspace=_ws(p.workspace_id))
+    return _settings(obj)
+
+
 # --- claims (a visitor typed an email or phone) ---------------------------------------------------
 
 
@@ -416,7 +458,8 @@ def record_return(request: HttpRequest, order_id: str, body: s.ReturnIn) -> tupl
 def import_customers(request: HttpRequest, body: s.ImportIn) -> dict[str, Any]:
     p = need(request, "customers:write")
     with transaction.atomic(durable=True):
-        report = importing.customers_import(
+        run = importing_orders.orders_import if body.what == "orders" else importing.customers_import
+        report = run(
             actor=p.actor, workspace=_ws(p.workspace_id), text=body.csv, mode=body.mode, dry_run=body.dry_run
         )
     return {**vars(report), "errors": [vars(e) for e in report.errors]}

@@ -103,6 +103,36 @@ def insert_customers(workspace_id: int, rows: Sequence[CleanRow], now: datetime)
     return list(zip(pks, public_ids, strict=True))
 
 
+def identities_held(workspace_id: int, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Which of these (kind, value) identities exist already, and whose they are.
+
+    On PostgreSQL the values are joined from an array, so each is one probe of the unique index;
+    with `value IN (...)` the planner scanned the whole workspace while statistics lagged behind an
+    import (a batch lookup took 1.5 s at a million profiles).
+    """
+    if not pairs:
+        return {}
+    if connection.vendor != "postgresql":
+        from carekit.customers.models import Identity
+
+        found: dict[tuple[str, str], int] = {}
+        for kind in {k for k, _v in pairs}:
+            values = [v for k, v in pairs if k == kind]
+            for start in range(0, len(values), 500):
+                rows = Identity.objects.filter(
+                    workspace_id=workspace_id, kind=kind, value__in=values[start : start + 500]
+                ).values_list("kind", "value", "customer_id")
+                found.update({(k, v): cid for k, v, cid in rows})
+        return found
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.kind, i.value, i.customer_id FROM unnest(%s::text[], %s::text[]) AS w(kind, value) "
+            "JOIN customers_identity i ON i.workspace_id = %s AND i.kind = w.kind AND i.value = w.value",
+            [[k for k, _v in pairs], [v for _k, v in pairs], workspace_id],
+        )
+        return {(k, v): cid for k, v, cid in cursor.fetchall()}
+
+
 def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
@@ -116,3 +146,24 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: Sequence[tuple
     ):
         for row in rows:
             copy.write_row(row)
+
+
+ANALYZE_EVERY = 100_000
+_inserted_since_analyze = 0
+
+
+def analyze_after_growth(rows: int) -> None:
+    """Refresh planner statistics after every ANALYZE_EVERY imported rows (PostgreSQL).
+
+    Autovacuum analyzes late during a bulk load; until it does, the planner believes the tables
+    are still small and turns index probes into scans of the whole workspace.
+    """
+    global _inserted_since_analyze
+    if connection.vendor != "postgresql":
+        return
+    _inserted_since_analyze += rows
+    if _inserted_since_analyze < ANALYZE_EVERY:
+        return
+    _inserted_since_analyze = 0
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_identity, customers_customer, customers_contact")

@@ -47,8 +47,11 @@ class RateLimited(InvalidValue):
     status = 429
 
 
-def sign_in_code_send(*, workspace_id: int, email: str) -> None:
-    """Send a sign-in code if a profile holds this email; the caller's answer is the same either way."""
+def sign_in_code_send(*, workspace_id: int, email: str, link_base: str = "") -> None:
+    """Send a sign-in code (and a magic link under `link_base`) if a profile holds this email.
+
+    The caller's answer is the same either way.
+    """
     email = normalize.email(email)
     address = _digest(f"{workspace_id}:{email}")
     recent = PortalLogin.objects.filter(
@@ -63,21 +66,26 @@ def sign_in_code_send(*, workspace_id: int, email: str) -> None:
     )
     customer = ident.customer if ident and ident.customer.status == CustomerStatus.ACTIVE else None
     code = f"{secrets.randbelow(10**6):06d}"
-    PortalLogin.objects.create(
+    link_secret = secrets.token_urlsafe(24)
+    login = PortalLogin.objects.create(
         workspace_id=workspace_id,
         customer=customer,
         address_digest=address,
         code_digest=_digest(f"{address}:{code}"),
+        link_digest=_digest(f"link:{link_secret}"),
         expires_at=timezone.now() + CODE_TTL,
     )
     if customer is None:
         return  # nothing goes out, but the attempt still counts towards the rate limit
+    body = _("Your sign-in code: %(code)s. It is valid for 10 minutes.") % {"code": code}
+    if link_base:
+        body += "\n" + _("Or open this link: %(link)s") % {"link": f"{link_base}{login.pk}.{link_secret}"}
     message = outbound.OutboundMessage(
         workspace_id=workspace_id,
         channel="email",
         to=email,
         subject=_("Your sign-in code"),
-        body=_("Your sign-in code: %(code)s. It is valid for 10 minutes.") % {"code": code},
+        body=body,
         message_class=outbound.MessageClass.SERVICE,
     )
     transaction.on_commit(lambda: outbound.send(message))
@@ -108,6 +116,26 @@ def sign_in_code_check(*, workspace_id: int, email: str, code: str) -> str | Non
         login.code_digest, _digest(f"{address}:{code.strip()}")
     ):
         PortalLogin.objects.filter(pk=login.pk).update(attempts=F("attempts") + 1)
+        return None
+    PortalLogin.objects.filter(pk=login.pk).update(used_at=timezone.now())
+    customer = Customer.objects.get(pk=login.customer_id)
+    return customer.public_id if customer.status == CustomerStatus.ACTIVE else None
+
+
+def sign_in_link_check(*, workspace_id: int, token: str) -> str | None:
+    """The customer id for an unused, unexpired magic link; the link works once."""
+    pk, _sep, secret = token.partition(".")
+    if not pk.isdigit() or not secret:
+        return None
+    login = (
+        PortalLogin.objects.select_for_update()
+        .filter(pk=int(pk), workspace_id=workspace_id, used_at__isnull=True, expires_at__gt=timezone.now())
+        .exclude(link_digest="")
+        .first()
+    )
+    if login is None or login.customer_id is None:
+        return None
+    if not hmac.compare_digest(login.link_digest, _digest(f"link:{secret}")):
         return None
     PortalLogin.objects.filter(pk=login.pk).update(used_at=timezone.now())
     customer = Customer.objects.get(pk=login.customer_id)

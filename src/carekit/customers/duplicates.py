@@ -209,4 +209,6 @@ def open_candidates_for(customer: Customer):
         Q(first=customer) | Q(second=customer),
         workspace_id=customer.workspace_id,
         status=DuplicateStatus.OPEN,
+        first__status=CustomerStatus.ACTIVE,
+        second__status=CustomerStatus.ACTIVE,
     )

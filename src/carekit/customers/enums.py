@@ -76,3 +76,11 @@ class ExportStatus(models.TextChoices):
     PENDING = "pending", _("Being prepared")
     READY = "ready", _("Ready to download")
     DELETED = "deleted", _("Deleted")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    VALIDATING = "validating", _("Checking rows")
+    WRITING = "writing", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

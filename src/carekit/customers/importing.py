@@ -151,19 +151,10 @@ def _batches(items: Iterable[CleanRow], size: int) -> Iterator[list[CleanRow]]:
         yield batch
 
 
-def customers_import(
-    *,
-    actor: Actor,
-    workspace: Workspace,
-    text: str,
-    mode: str = "skip",
-    dry_run: bool = False,
-    progress: Progress | None = None,
-    batch_size: int = BATCH,
-) -> ImportReport:
-    """Import customers from CSV text (UTF-8, header row). Runs inside the caller's transaction."""
-    if mode not in ("skip", "all_or_nothing"):
-        raise InvalidValue(_("Unknown mode."), field="mode")
+def customers_validate(
+    *, workspace: Workspace, text: str, dry_run: bool = False, progress: Progress | None = None
+) -> tuple[list[CleanRow], ImportReport]:
+    """Validate every row (reads only): the good rows, and a report listing the bad ones."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -180,11 +171,43 @@ def customers_import(
             report.skipped += 1
         else:
             good.append(result)
+        if progress and report.rows % 1000 == 0:
+            progress(report.rows, 0)
+    return good, report
+
+
+def settle(report: ImportReport, good: list[CleanRow], mode: str) -> bool:
+    """Apply the mode to a validated file; True when rows are to be written."""
+    if mode not in ("skip", "all_or_nothing"):
+        raise InvalidValue(_("Unknown mode."), field="mode")
     if mode == "all_or_nothing" and report.errors:
         report.skipped = report.rows
-        return report
-    if dry_run:  # what would be imported (new or updated)
+        return False
+    if report.dry_run:  # what would be imported (new or updated)
         report.imported = len(good)
+        return False
+    return True
+
+
+def batches(items: Iterable[CleanRow], size: int = BATCH) -> Iterator[list[CleanRow]]:
+    return _batches(items, size)
+
+
+def customers_import(
+    *,
+    actor: Actor,
+    workspace: Workspace,
+    text: str,
+    mode: str = "skip",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = BATCH,
+) -> ImportReport:
+    """Import customers from CSV text (UTF-8, header row). Runs inside the caller's transaction."""
+    if mode not in ("skip", "all_or_nothing"):
+        raise InvalidValue(_("Unknown mode."), field="mode")
+    good, report = customers_validate(workspace=workspace, text=text, dry_run=dry_run)
+    if not settle(report, good, mode):
         return report
     done = 0
     for batch in _batches(good, batch_size):
@@ -199,17 +222,12 @@ def customers_import(
 
 def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> tuple[int, int]:
     """Write validated rows: new profiles in bulk, known ones (by email or external id) updated."""
-    wanted_values = {e for r in rows for e in r.emails} | {p for r in rows for p in r.phones}
-    wanted_values |= {r.external_id for r in rows if r.external_id}
-    held = {
-        (kind, value): cid
-        for kind, value, cid in Identity.objects.filter(
-            # kind is the index's second column: without it the lookup scans the workspace
-            workspace=workspace,
-            kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE, IdentityKind.EXTERNAL],
-            value__in=wanted_values,
-        ).values_list("kind", "value", "customer_id")
-    }
+    held = bulk.identities_held(
+        workspace.pk,
+        [(IdentityKind.EMAIL, e) for r in rows for e in r.emails]
+        + [(IdentityKind.PHONE, p) for r in rows for p in r.phones]
+        + [(IdentityKind.EXTERNAL, r.external_id) for r in rows if r.external_id],
+    )
     new_rows: list[CleanRow] = []
     updates: list[tuple[CleanRow, int]] = []
     for r in rows:
@@ -239,6 +257,7 @@ def write_batch(*, actor: Actor, workspace: Workspace, rows: list[CleanRow]) -> 
                 identities.append((workspace.pk, pk, IdentityKind.EXTERNAL, r.external_id, False, now))
         bulk.insert_rows(Contact, bulk.LINK_COLUMNS, contacts)
         bulk.insert_rows(Identity, bulk.LINK_COLUMNS, identities)
+        bulk.analyze_after_growth(len(created))
         emit_many(
             [
                 EventSpec(

@@ -5,6 +5,7 @@ Every error is a `InvalidValue` naming the field, so the API and the importer ca
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -29,9 +30,43 @@ def email(value: str, *, field: str = "email") -> str:
     return value
 
 
+_SEPARATORS = re.compile(r"[\s().\-]")
+_DIGITS = re.compile(r"^\+?\d{6,17}$")
+
+
+@functools.lru_cache(maxsize=256)
+def _region_prefixes(region: str) -> tuple[int, str]:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return (phonenumbers.country_code_for_region(region), (meta.national_prefix or "") if meta else "")
+
+
+def _fast_phone(raw: str, region: str) -> str | None:
+    """The common shapes (+<cc><number>, <trunk prefix><number> of the default region) without the
+    full parser, which costs most of an import's normalization time. None: use the full parser."""
+    cleaned = _SEPARATORS.sub("", raw)
+    if not _DIGITS.match(cleaned):
+        return None
+    cc, trunk = _region_prefixes(region)
+    if cleaned.startswith(f"+{cc}"):
+        national = cleaned[len(str(cc)) + 1 :]
+    elif trunk and not cleaned.startswith("+") and cleaned.startswith(trunk):
+        national = cleaned[len(trunk) :]
+    else:
+        return None
+    if not national or national.startswith("0"):  # leading zeros need the parser's care
+        return None
+    number = phonenumbers.PhoneNumber(country_code=cc, national_number=int(national))
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return f"+{cc}{national}"
+
+
 def phone(value: str, *, region: str, field: str = "phone") -> str:
     """E.164 with the workspace's default region for numbers written without a country code."""
     raw = (value or "").strip()
+    fast = _fast_phone(raw, region)
+    if fast is not None:
+        return fast
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

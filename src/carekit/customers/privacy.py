@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 from carekit.core.events import Actor, emit
 from carekit.customers.enums import CustomerStatus
-from carekit.customers.models import Customer
+from carekit.customers.models import Contact, Customer
 from carekit.customers.registry import ERASURE_PROVIDERS, EXPORT_PROVIDERS
+
+logger = logging.getLogger(__name__)
 
 
 def customer_export_data(workspace_id: int, customer_id: str) -> dict[str, Any]:
@@ -25,6 +30,7 @@ def customer_erase(*, actor: Actor, customer: Customer) -> None:
     """
     if customer.status == CustomerStatus.ERASED:
         return
+    values = list(Contact.objects.filter(customer=customer).values_list("value", flat=True))
     for name in sorted(ERASURE_PROVIDERS):
         ERASURE_PROVIDERS[name](customer.workspace_id, customer.public_id)
     emit(
@@ -37,8 +43,28 @@ def customer_erase(*, actor: Actor, customer: Customer) -> None:
     )
     if connection.vendor == "sqlite":
         transaction.on_commit(wal_checkpoint)
+    if settings.EMAIL_TRANSPORT == "file" and values:
+        transaction.on_commit(lambda: purge_mail_files(values))
+
+
+def purge_mail_files(values: list[str]) -> int:
+    """Embedded mode keeps sent mail as files under var/mail: remove those naming the customer."""
+    folder = Path(settings.EMAIL_FILE_PATH)
+    if not folder.is_dir():
+        return 0
+    removed = 0
+    needles = [v.lower().encode() for v in values]
+    for path in folder.iterdir():
+        if path.is_file() and any(n in path.read_bytes().lower() for n in needles):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def wal_checkpoint() -> None:
-    with connection.cursor() as cur:
-        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    """Best effort: a busy reader can block it; SQLite checkpoints on its own later."""
+    try:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except OperationalError:
+        logger.warning("WAL checkpoint after an erasure was blocked; it will happen at the next checkpoint")

@@ -7,8 +7,11 @@ because it needs their history (contacts, consents) that a generic provider woul
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -42,6 +45,12 @@ from carekit.customers.registry import (
 PROVIDER = "customers"
 
 
+def _opaque(prefix: str, pk: int) -> str:
+    """A stable, opaque reference for rows without a public id: integer keys never leave the server."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"{prefix}:{pk}".encode(), hashlib.sha256).hexdigest()
+    return f"{prefix}_{digest[:16]}"
+
+
 def _customer(workspace_id: int, customer_id: str) -> Customer | None:
     return Customer.objects.filter(workspace_id=workspace_id, public_id=customer_id).first()
 
@@ -64,7 +73,7 @@ def timeline_items(q: TimelineQuery) -> list[TimelineItem]:
                 TimelineItem(
                     i.created_at,
                     "customers.identity",
-                    f"idn_{i.pk}",
+                    _opaque("idn", i.pk),
                     _("%(kind)s linked") % {"kind": i.get_kind_display()},
                     {"kind": i.kind, "value": i.value, "verified": i.verified},
                 )
@@ -107,7 +116,7 @@ def timeline_items(q: TimelineQuery) -> list[TimelineItem]:
                 TimelineItem(
                     c.occurred_at,
                     "customers.consent",
-                    f"cns_{c.pk}",
+                    _opaque("cns", c.pk),
                     (_("Consent given") if c.granted else _("Consent withdrawn")),
                     {"purpose": c.purpose, "channel": c.channel, "granted": c.granted, "source": c.source},
                 )

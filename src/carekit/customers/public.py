@@ -19,6 +19,7 @@ from carekit.customers import consents as _consents
 from carekit.customers import privacy as _privacy
 from carekit.customers import services as _services
 from carekit.customers.enums import ConsentPurpose, CustomerStatus, ExportStatus
+from carekit.customers.errors import InvalidValue
 from carekit.customers.models import Customer, DataExport
 from carekit.customers.registry import (
     MergeContext,
@@ -138,6 +139,7 @@ class CabinetView:
     customer_id: str
     first_name: str
     last_name: str
+    preferred_channel: str
     emails: tuple[str, ...]
     phones: tuple[str, ...]
     orders: tuple[OrderView, ...]
@@ -193,6 +195,7 @@ def cabinet_view(workspace_id: int, customer_id: str) -> CabinetView | None:
         c.public_id,
         c.first_name,
         c.last_name,
+        c.preferred_channel,
         tuple(x.value for x in contacts if x.kind == "email"),
         tuple(x.value for x in contacts if x.kind == "phone"),
         orders,
@@ -201,8 +204,12 @@ def cabinet_view(workspace_id: int, customer_id: str) -> CabinetView | None:
     )
 
 
-def cabinet_sign_in_send(*, workspace_id: int, email: str) -> None:
-    _cabinet.sign_in_code_send(workspace_id=workspace_id, email=email)
+def cabinet_sign_in_send(*, workspace_id: int, email: str, link_base: str = "") -> None:
+    _cabinet.sign_in_code_send(workspace_id=workspace_id, email=email, link_base=link_base)
+
+
+def cabinet_sign_in_link(*, workspace_id: int, token: str) -> str | None:
+    return _cabinet.sign_in_link_check(workspace_id=workspace_id, token=token)
 
 
 def cabinet_sign_in_check(*, workspace_id: int, email: str, code: str) -> str | None:
@@ -227,15 +234,26 @@ def cabinet_consent_set(
 
 
 def cabinet_profile_update(
-    *, workspace_id: int, customer_id: str, first_name: str, last_name: str, phones: list[str]
+    *,
+    workspace_id: int,
+    customer_id: str,
+    first_name: str,
+    last_name: str,
+    phones: list[str],
+    preferred_channel: str = "",
 ) -> None:
     c = _active(workspace_id, customer_id)
-    if c is not None:
-        _services.customer_update(
-            actor=_customer_actor(customer_id),
-            customer=c,
-            data=_services.ProfileInput(first_name=first_name, last_name=last_name, phones=phones),
-        )
+    if c is None:
+        return
+    if preferred_channel and preferred_channel not in CABINET_CHANNELS:
+        raise InvalidValue(gettext("Unknown channel."), field="preferred_channel")
+    _services.customer_update(
+        actor=_customer_actor(customer_id),
+        customer=c,
+        data=_services.ProfileInput(
+            first_name=first_name, last_name=last_name, phones=phones, preferred_channel=preferred_channel
+        ),
+    )
 
 
 def unsubscribe_token(workspace_id: int, customer_id: str, channel: str) -> str:
@@ -275,7 +293,8 @@ def cabinet_erase(*, workspace_id: int, customer_id: str) -> bool:
     if c is None:
         return False
     emails = [x.value for x in c.contacts.filter(kind="email")]
-    _privacy.customer_erase(actor=_customer_actor(customer_id), customer=c)
+    # The confirmation is registered first so that it goes out before the purge of sent-mail files
+    # (embedded mode) that runs after commit: no copy of the address outlives the erasure.
     for email in emails[:1]:
         message = OutboundMessage(
             workspace_id=workspace_id,
@@ -286,4 +305,5 @@ def cabinet_erase(*, workspace_id: int, customer_id: str) -> bool:
             message_class=MessageClass.SERVICE,
         )
         transaction.on_commit(lambda m=message: send(m))  # type: ignore[misc]
+    _privacy.customer_erase(actor=_customer_actor(customer_id), customer=c)
     return True

@@ -294,6 +294,7 @@ class ReturnOut(Schema):
 
 
 class ImportIn(StrictSchema):
+    what: Literal["customers", "orders"] = "customers"
     csv: str = Field(min_length=1)
     dry_run: bool = False
     mode: Literal["skip", "all_or_nothing"] = "skip"
@@ -312,3 +313,12 @@ class ImportOut(Schema):
     skipped: int
     dry_run: bool
     errors: list[RowErrorOut]
+
+
+class SettingsIn(StrictSchema):
+    default_region: str = Field(min_length=2, max_length=2)
+
+
+class SettingsOut(Schema):
+    default_region: str
+    identity_secret: str  # host sites sign identity tokens with it (HMAC-SHA256)

@@ -110,9 +110,13 @@ def merge_record(workspace_id: int, public_id: str) -> MergeRecord:
 
 
 def duplicate_candidates(workspace_id: int, *, status: str = "open") -> QuerySet[DuplicateCandidate]:
-    return DuplicateCandidate.objects.filter(workspace_id=workspace_id, status=status).select_related(
-        "first", "second"
-    )
+    """The review queue; pairs whose profile was merged or erased since drop out of it."""
+    return DuplicateCandidate.objects.filter(
+        workspace_id=workspace_id,
+        status=status,
+        first__status=CustomerStatus.ACTIVE,
+        second__status=CustomerStatus.ACTIVE,
+    ).select_related("first", "second")
 
 
 def duplicate_candidate(workspace_id: int, public_id: str) -> DuplicateCandidate:

@@ -9,15 +9,16 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carekit.core.errors import Conflict
-from carekit.core.events import Actor, emit
+from carekit.core.events import Actor, EventSpec, emit, emit_many
 from carekit.core.models import Workspace
 from carekit.customers import normalize
 from carekit.customers.enums import AttributeType, ContactKind, CustomerStatus, IdentityKind
@@ -62,6 +63,30 @@ def settings_update(*, actor: Actor, workspace: Workspace, default_region: str) 
     obj = settings_for(workspace.pk)
     obj.default_region = region
     obj.save(update_fields=["default_region"])
+    emit(
+        workspace_id=workspace.pk,
+        type="customers.settings.changed",
+        subject_type="workspace",
+        subject_id=workspace.public_id,
+        actor=actor,
+        payload={"default_region": region},
+    )
+    return obj
+
+
+def identity_secret_rotate(*, actor: Actor, workspace: Workspace) -> CustomerSettings:
+    """A new secret for host-site tokens; tokens signed with the old one stop working at once."""
+    obj = settings_for(workspace.pk)
+    obj.identity_secret = secrets.token_urlsafe(32)
+    obj.save(update_fields=["identity_secret"])
+    emit(
+        workspace_id=workspace.pk,
+        type="customers.settings.secret_rotated",
+        subject_type="workspace",
+        subject_id=workspace.public_id,
+        actor=actor,
+        payload={},
+    )
     return obj
 
 
@@ -179,15 +204,44 @@ def _check_time_zone(name: str) -> None:
         raise normalize.InvalidValue(_("Unknown time zone."), field="time_zone") from None
 
 
-def _emit_created(customer: Customer, actor: Actor) -> None:
-    emit(
-        workspace_id=customer.workspace_id,
-        type="customers.customer.created",
-        subject_type="customer",
-        subject_id=customer.public_id,
-        actor=actor,
-        payload={"customer_id": customer.public_id},
+def _emit_created(customer: Customer, actor: Actor, *, linked: Identity | None = None) -> None:
+    specs = [
+        EventSpec(
+            customer.workspace_id,
+            "customers.customer.created",
+            "customer",
+            customer.public_id,
+            actor,
+            {"customer_id": customer.public_id},
+        )
+    ]
+    if linked is not None:
+        specs.append(_linked_spec(customer, linked.kind, linked.verified, actor))
+    emit_many(specs)
+
+
+def _linked_spec(customer: Customer, kind: str, verified: bool, actor: Actor) -> EventSpec:
+    return EventSpec(
+        customer.workspace_id,
+        "customers.identity.linked",
+        "customer",
+        customer.public_id,
+        actor,
+        {"customer_id": customer.public_id, "kind": kind, "verified": verified},
     )
+
+
+def _create_with_identity(workspace: Workspace, kind: str, value: str) -> tuple[Customer, Identity | None]:
+    """A new profile holding the identity; (None identity) when a concurrent call took it first."""
+    try:
+        with transaction.atomic():  # a savepoint: the loser of a race leaves no empty profile behind
+            customer = Customer.objects.create(workspace=workspace)
+            ident = Identity.objects.create(workspace=workspace, customer=customer, kind=kind, value=value)
+    except IntegrityError:
+        return Customer(workspace=workspace), None
+    if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        Contact.objects.create(workspace=workspace, customer=customer, kind=kind, value=value)
+    return customer, ident
 
 
 def customer_create(*, actor: Actor, workspace: Workspace, data: ProfileInput) -> Customer:
@@ -223,6 +277,10 @@ def customer_update(*, actor: Actor, customer: Customer, data: ProfileInput) -> 
         if values is None:
             continue
         Contact.objects.filter(customer=customer, kind=kind).exclude(value__in=values).delete()
+        # A removed address stops resolving to this profile, unless the customer proved it was theirs.
+        Identity.objects.filter(customer=customer, kind=kind, verified=False).exclude(
+            value__in=values
+        ).delete()
         contacts_add(actor=actor, customer=customer, kind=kind, values=values)
     emit(
         workspace_id=customer.workspace_id,
@@ -257,10 +315,15 @@ def contacts_add(*, actor: Actor, customer: Customer, kind: str, values: Sequenc
         identity_link(actor=actor, customer=customer, kind=kind, value=value, verified=False, strict=False)
 
 
+# Widgets resolve the visitor on every page view; last-seen at this precision keeps most lookups
+# read-only (a write per lookup would make each one a commit).
+LAST_SEEN_PRECISION = timedelta(minutes=15)
+
+
 def customer_touch(*, customer: Customer) -> None:
-    """Stamp last-seen; at most one write per minute per customer."""
+    """Stamp last-seen, at most once per LAST_SEEN_PRECISION per customer."""
     now = timezone.now()
-    if (now - customer.last_seen_at).total_seconds() > 60:
+    if now - customer.last_seen_at > LAST_SEEN_PRECISION:
         Customer.objects.filter(pk=customer.pk).update(last_seen_at=now)
         customer.last_seen_at = now
 
@@ -295,17 +358,11 @@ def identity_link(
             raise Conflict(_("This identity belongs to another customer."), field="value") from None
         return None
     if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-        Contact.objects.get_or_create(
-            workspace_id=customer.workspace_id, customer=customer, kind=kind, value=value
+        Contact.objects.bulk_create(
+            [Contact(workspace_id=customer.workspace_id, customer=customer, kind=kind, value=value)],
+            ignore_conflicts=True,
         )
-    emit(
-        workspace_id=customer.workspace_id,
-        type="customers.identity.linked",
-        subject_type="customer",
-        subject_id=customer.public_id,
-        actor=actor,
-        payload={"customer_id": customer.public_id, "kind": kind, "verified": verified},
-    )
+    emit_many([_linked_spec(customer, kind, verified, actor)])
     return ident
 
 
@@ -337,7 +394,9 @@ def customer_resolve(
     """
     from carekit.customers.claims import host_token_verify
 
-    region = region_of(workspace.pk)
+    kinds = {kind, *(k for k, _v in also)}
+    # The region only matters for phones; other lookups skip the settings query.
+    region = region_of(workspace.pk) if IdentityKind.PHONE in kinds or host_token else "ZZ"
     wanted = [normalize.identity(kind, value, region=region)]
     wanted += [
         normalize.identity(k, v, region=region, field=f"also[{i}].value") for i, (k, v) in enumerate(also)
@@ -345,23 +404,35 @@ def customer_resolve(
     if host_token:
         asserted = host_token_verify(workspace.pk, host_token)
         wanted.append(normalize.identity(asserted[0], asserted[1], region=region, field="host_token"))
+    # One exact (kind, value) probe of the unique index per identity: the plan stays an index lookup
+    # even while statistics lag behind a bulk import (IN lists made the planner scan the workspace).
+    exact = Q()
+    for k, v in set(wanted):
+        exact |= Q(kind=k, value=v)
     found = {
         (i.kind, i.value): i
-        for i in Identity.objects.select_related("customer").filter(
-            workspace=workspace, kind__in={k for k, _ in wanted}, value__in={v for _, v in wanted}
-        )
+        for i in Identity.objects.select_related("customer").filter(exact, workspace=workspace)
     }
     # The asserted (token) identity wins, then the primary, then the others: the first one held.
     order = ([wanted[-1]] if host_token else []) + wanted
     owner = next((found[w].customer for w in order if w in found), None)
     created = False
+    linked: list[str] = []
     if owner is None:
         if not create:
             raise NotFound(_("No customer has this identity."), field="value")
-        owner = Customer.objects.create(workspace=workspace)
-        _emit_created(owner, actor)
-        created = True
-    linked, conflicts = [], []
+        owner, primary = _create_with_identity(workspace, *wanted[0])
+        if primary is None:  # a concurrent call created it first: use that profile
+            found[wanted[0]] = Identity.objects.select_related("customer").get(
+                workspace=workspace, kind=wanted[0][0], value=wanted[0][1]
+            )
+            owner = found[wanted[0]].customer
+        else:
+            created = True
+            found[wanted[0]] = primary
+            linked.append(primary.kind)
+            _emit_created(owner, actor, linked=primary)
+    conflicts: list[str] = []
     for w in dict.fromkeys(wanted):
         held = found.get(w)
         if held is None:

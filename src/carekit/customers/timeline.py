@@ -28,6 +28,27 @@ def _sort_key(item: TimelineItem) -> tuple[datetime, str, str]:
     return (item.occurred_at, item.kind, item.ref)
 
 
+def _from_provider(
+    name: str,
+    workspace_id: int,
+    customer_id: str,
+    after: tuple[datetime, str, str] | None,
+    want: int,
+    kinds: frozenset[str],
+) -> list[TimelineItem]:
+    """Up to `want` items older than the cursor. Providers cut by time only, so items sharing the
+    cursor's time may fill their answer; ask again with a larger limit until enough remain."""
+    limit = want
+    for _round in range(12):
+        query = TimelineQuery(workspace_id, customer_id, after[0] if after else None, limit, kinds)
+        got = TIMELINE_PROVIDERS[name](query)
+        kept = [i for i in got if (not kinds or i.kind in kinds) and (after is None or _sort_key(i) < after)]
+        if len(got) < limit or len(kept) >= want:
+            return kept
+        limit *= 2
+    return kept
+
+
 def timeline(
     workspace_id: int,
     customer_id: str,
@@ -45,20 +66,9 @@ def timeline(
             after = (datetime.fromisoformat(at), kind, ref)
         except (signing.BadSignature, ValueError, TypeError):
             raise ApiError(400, "invalid_cursor", "The cursor is not valid.") from None
-    query = TimelineQuery(
-        workspace_id=workspace_id,
-        customer_id=customer_id,
-        before=after[0] if after else None,
-        limit=limit + 1,
-        kinds=kinds,
-    )
     items: list[TimelineItem] = []
     for name in sorted(TIMELINE_PROVIDERS):
-        items.extend(TIMELINE_PROVIDERS[name](query))
-    if kinds:
-        items = [i for i in items if i.kind in kinds]
-    if after is not None:
-        items = [i for i in items if _sort_key(i) < after]
+        items.extend(_from_provider(name, workspace_id, customer_id, after, limit + 1, kinds))
     items.sort(key=_sort_key, reverse=True)
     page = items[:limit]
     next_cursor = None

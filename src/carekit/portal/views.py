@@ -39,7 +39,8 @@ def cabinet(request: HttpRequest, ws: str) -> HttpResponse:
     view = customers.cabinet_view(workspace.pk, customer_id) if customer_id else None
     if view is None:
         return redirect("portal:sign_in", ws=ws)
-    return render(request, "portal/cabinet.html", {"ws": workspace, "me": view})
+    ctx = {"ws": workspace, "me": view, "channels": customers.CABINET_CHANNELS}
+    return render(request, "portal/cabinet.html", ctx)
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,7 +50,11 @@ def sign_in(request: HttpRequest, ws: str) -> HttpResponse:
         email = request.POST.get("email", "").strip()
         try:
             with transaction.atomic(durable=True):
-                customers.cabinet_sign_in_send(workspace_id=workspace.pk, email=email)
+                customers.cabinet_sign_in_send(
+                    workspace_id=workspace.pk,
+                    email=email,
+                    link_base=request.build_absolute_uri(f"/portal/{workspace.slug}/sign-in/link/"),
+                )
         except DomainError as exc:
             return render(request, "portal/sign_in.html", {"ws": workspace, "error": exc.message}, status=400)
         request.session[PENDING_EMAIL_KEY] = email
@@ -71,13 +76,31 @@ def sign_in_code(request: HttpRequest, ws: str) -> HttpResponse:
         if customer_id is None:
             ctx = {"ws": workspace, "error": _("The code is not correct or has expired.")}
             return render(request, "portal/sign_in_code.html", ctx, status=400)
-        request.session.cycle_key()
-        signed = dict(request.session.get(SESSION_KEY) or {})
-        signed[str(workspace.pk)] = customer_id
-        request.session[SESSION_KEY] = signed
-        request.session.pop(PENDING_EMAIL_KEY, None)
-        return redirect("portal:cabinet", ws=ws)
+        return _enter(request, workspace, customer_id)
     return render(request, "portal/sign_in_code.html", {"ws": workspace})
+
+
+def _enter(request: HttpRequest, workspace: Workspace, customer_id: str) -> HttpResponse:
+    request.session.cycle_key()
+    signed = dict(request.session.get(SESSION_KEY) or {})
+    signed[str(workspace.pk)] = customer_id
+    request.session[SESSION_KEY] = signed
+    request.session.pop(PENDING_EMAIL_KEY, None)
+    return redirect("portal:cabinet", ws=workspace.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_link(request: HttpRequest, ws: str, token: str) -> HttpResponse:
+    """A magic link signs in on POST only, so that mail scanners that open links do not use it up."""
+    workspace = _workspace(ws)
+    if request.method == "POST":
+        with transaction.atomic(durable=True):
+            customer_id = customers.cabinet_sign_in_link(workspace_id=workspace.pk, token=token)
+        if customer_id is None:
+            ctx = {"ws": workspace, "error": _("This link is not valid any more.")}
+            return render(request, "portal/sign_in.html", ctx, status=400)
+        return _enter(request, workspace, customer_id)
+    return render(request, "portal/sign_in_link.html", {"ws": workspace})
 
 
 @require_POST
@@ -129,6 +152,7 @@ def profile(request: HttpRequest, ws: str) -> HttpResponse:
                 first_name=request.POST.get("first_name", "")[:120],
                 last_name=request.POST.get("last_name", "")[:120],
                 phones=phones,
+                preferred_channel=request.POST.get("preferred_channel", ""),
             )
     except (DomainError, ValidationError) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))

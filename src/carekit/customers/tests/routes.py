@@ -200,3 +200,18 @@ def _import(own: Workspace, other: Workspace) -> RouteCall:
     return RouteCall(
         "/customer-imports", body={"csv": "first_name,email\nAnna,anna@example.com\n"}, kind="plain"
     )
+
+
+@route_case("GET", "/customer-settings", scope="customers:admin")
+def _settings_get(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall("/customer-settings", kind="plain")
+
+
+@route_case("PATCH", "/customer-settings", scope="customers:admin")
+def _settings_patch(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall("/customer-settings", body={"default_region": "KZ"}, kind="plain")
+
+
+@route_case("POST", "/customer-settings/rotate-secret", scope="customers:admin")
+def _settings_rotate(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall("/customer-settings/rotate-secret", kind="plain")

@@ -6,11 +6,11 @@ import pytest
 from django.db import transaction
 
 from carekit.core.models import Event
-from carekit.customers import services
+from carekit.customers import claims, services
 from carekit.customers.models import Contact, Customer, Identity, Order
 from carekit.customers.tests.factories import make_customer, make_order
 from carekit.customers.tests.test_claims import code_from, mailbox  # noqa: F401  (fixture)
-from carekit.testing.tenants import SYSTEM
+from carekit.testing.tenants import SYSTEM, api_caller
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -173,3 +173,29 @@ def test_attack_unverified_claim_gives_the_visitor_nothing_of_the_owner(
     assert ok.status_code == 200
     assert ok.json()["customer_id"] == owner.public_id
     assert Identity.objects.get(kind="visitor", value="attacker").customer_id == owner.pk
+
+
+def test_settings_region_and_secret_rotation(api, workspace, other_workspace):
+    first = api.get("/customer-settings").json()
+    other = api_caller(other_workspace).get("/customer-settings").json()
+    assert first["identity_secret"] != other["identity_secret"]
+    assert api.patch("/customer-settings", {"default_region": "kz"}).json()["default_region"] == "KZ"
+    bad = api.patch("/customer-settings", {"default_region": "XX"})
+    assert bad.status_code == 422
+    assert _fields(bad) == ["default_region"]
+    rotated = api.post("/customer-settings/rotate-secret").json()
+    assert rotated["identity_secret"] != first["identity_secret"]
+    token = claims.host_token_sign(first["identity_secret"], kind="email", value="a@example.com")
+    resp = api.post("/customers/resolve", {"kind": "visitor", "value": "v1", "host_token": token})
+    assert resp.status_code == 401
+    assert _fields(resp) == ["host_token"]
+    assert Customer.objects.filter(workspace=workspace).count() == 0
+
+
+def test_removing_an_email_stops_it_resolving_to_the_profile(api, workspace):
+    c = make_customer(workspace, emails=["old@example.com", "keep@example.com"])
+    resp = api.patch(f"/customers/{c.public_id}", {"emails": ["keep@example.com"]})
+    assert resp.json()["emails"] == ["keep@example.com"]
+    assert sorted(Identity.objects.filter(customer=c).values_list("value", flat=True)) == ["keep@example.com"]
+    again = api.post("/customers/resolve", {"kind": "email", "value": "old@example.com"}).json()
+    assert again["customer_id"] != c.public_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 
 from carekit.core.models import Event
 from carekit.customers import orders as svc
@@ -29,7 +29,7 @@ def _race(n: int, fn) -> list[BaseException]:
         except BaseException as exc:  # collected and asserted on by the test
             errors.append(exc)
         finally:
-            close_old_connections()
+            connection.close()  # a thread keeps its own connection; the teardown needs them gone
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
     for t in threads:
@@ -44,7 +44,7 @@ def test_concurrent_first_upserts_create_one_order(workspace):
     data = svc.OrderInput(
         external_id="RACE-1", status="paid", currency="RUB", total="10", customer_id=c.public_id
     )
-    errors = _race(6, lambda i: svc.order_upsert(actor=SYSTEM, workspace=workspace, data=data))
+    errors = _race(4, lambda i: svc.order_upsert(actor=SYSTEM, workspace=workspace, data=data))
     assert errors == []
     assert Order.objects.filter(workspace=workspace, external_id="RACE-1").count() == 1
     events = Event.objects.filter(type="customers.order.status_changed", workspace=workspace)
@@ -56,9 +56,8 @@ def test_concurrent_resolves_of_one_identity_make_one_customer(workspace):
         6,
         lambda i: services.customer_resolve(actor=SYSTEM, workspace=workspace, kind="telegram", value="777"),
     )
-    assert len(errors) <= 5
+    assert errors == []
     assert Identity.objects.filter(workspace=workspace, kind="telegram", value="777").count() == 1
-    owner = Identity.objects.get(workspace=workspace, kind="telegram", value="777").customer_id
-    # Losers of the race created an empty profile each and linked nothing; the identity has one owner.
-    assert Customer.objects.filter(workspace=workspace, identities__isnull=False).distinct().count() == 1
-    assert Customer.objects.filter(pk=owner).exists()
+    # The losers of the race rolled their profile back: one profile, one created event.
+    assert Customer.objects.filter(workspace=workspace).count() == 1
+    assert Event.objects.filter(workspace=workspace, type="customers.customer.created").count() == 1

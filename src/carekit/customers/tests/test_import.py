@@ -126,3 +126,29 @@ def test_command_imports_with_a_progress_bar(defined, tmp_path):
     assert "line 3: email:" in out.getvalue()
     assert "2 rows: imported 1, updated 0, skipped 1, 1 bad" in out.getvalue()
     assert Customer.objects.filter(workspace=defined).count() == 1
+
+
+def test_orders_import_reports_bad_rows_and_upserts_the_rest(defined, api):
+    make_customer(defined, first_name="Anna", emails=["anna@example.com"])
+    text = (
+        "external_id,email,status,currency,total,items,carrier,tracking_number,placed_at\n"
+        "A-1,anna@example.com,paid,RUB,200.00,DR-1:2:100:dresses,,,2026-11-01T10:00:00+00:00\n"
+        "A-2,new@example.com,shipped,RUB,50,SK-9:1:50,CDEK,T-1,\n"
+        "A-3,anna@example.com,lost,RUB,1,,,,\n"
+        "A-4,anna@example.com,paid,RUB,1,SK:x:1,,,2026-11-01 10:00\n"
+        "A-1,anna@example.com,delivered,RUB,200.00,,,,\n"
+    )
+    resp = api.post("/customer-imports", {"what": "orders", "csv": text})
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert sorted((e["row"], e["field"]) for e in body["errors"]) == [
+        (4, "status"),
+        (5, "items"),
+        (5, "placed_at"),
+    ]
+    assert (body["imported"], body["updated"], body["skipped"]) == (2, 1, 2)
+    from carekit.customers.models import Order
+
+    assert dict(Order.objects.values_list("external_id", "status")) == {"A-1": "delivered", "A-2": "shipped"}
+    assert Order.objects.get(external_id="A-1").items.get().quantity == 2
+    assert Customer.objects.filter(workspace=defined).count() == 2

@@ -7,11 +7,10 @@ import os
 import zipfile
 
 import pytest
-from django.db import connection
 
 from carekit.customers.models import Consent, Customer
 from carekit.customers.tests.test_claims import mailbox  # noqa: F401  (fixture)
-from carekit.portal.tests.test_portal import SEEDED, _code, _personal_hits, _seed
+from carekit.portal.tests.test_portal import SEEDED, _code, _personal_hits, _seed, db_text_dump
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,4 +56,4 @@ def test_portal_flow_in_chromium(live_server, workspace, mailbox, browser_page, 
     page.click("button.danger")
     assert "erased" in page.inner_text("h2")
     assert Customer.objects.get(pk=customer.pk).status == "erased"
-    assert _personal_hits("\n".join(connection.connection.iterdump())) == []
+    assert _personal_hits(db_text_dump()) == []

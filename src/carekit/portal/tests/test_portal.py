@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -59,6 +61,20 @@ def _sign_in(client: Client, ws, mailbox) -> None:  # noqa: F811
     assert resp["Location"] == f"/portal/{ws.slug}/"
 
 
+def db_text_dump() -> str:
+    """A text dump of the whole database (SQLite: iterdump; PostgreSQL: pg_dump of the test database)."""
+    if connection.vendor == "sqlite":
+        return "\n".join(connection.connection.iterdump())
+    s = connection.settings_dict
+    out = subprocess.run(
+        ["pg_dump", "-h", s["HOST"] or "127.0.0.1", "-p", str(s["PORT"] or 5432), "-U", s["USER"], s["NAME"]],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PGPASSWORD": s.get("PASSWORD") or ""},
+    )
+    return out.stdout.decode()
+
+
 def _personal_hits(text: str) -> list[str]:
     return [v for v in SEEDED.values() if v.lower() in text.lower()]
 
@@ -105,10 +121,10 @@ def test_cabinet_flow_then_erasure_leaves_no_personal_values(workspace, mailbox)
     assert client.get(f"/portal/{workspace.slug}/").status_code == 302
 
     # A text dump of the whole database, the raw database and WAL files, and the files under var/.
-    dump = "\n".join(connection.connection.iterdump())
+    dump = db_text_dump()
     assert _personal_hits(dump) == []
     db_file = Path(connection.settings_dict["NAME"])
-    for path in (db_file, Path(f"{db_file}-wal")):
+    for path in (db_file, Path(f"{db_file}-wal")) if connection.vendor == "sqlite" else ():
         if path.exists():
             raw = path.read_bytes()
             assert [v for v in SEEDED.values() if v.encode() in raw] == [], path
@@ -160,3 +176,57 @@ def test_unsubscribe_in_two_clicks_without_signing_in(workspace, other_workspace
     assert Consent.objects.get(customer=customer, purpose="marketing", channel="email").granted is False
     assert client.get(f"/portal/{other_workspace.slug}/unsubscribe/{token}").status_code == 404
     assert client.get(f"/portal/{workspace.slug}/unsubscribe/{token}x").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_magic_link_signs_in_once(workspace, mailbox, django_capture_on_commit_callbacks):  # noqa: F811
+    _seed(workspace)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    link = re.search(r"(/portal/\S+/sign-in/link/\S+)", mailbox.sent[-1].body)
+    assert link
+    assert client.get(link.group(1)).status_code == 200  # opening the link (or a mail scanner) uses nothing
+    assert client.post(link.group(1)).status_code == 302
+    assert client.get(f"/portal/{workspace.slug}/").status_code == 200
+    assert Client().post(link.group(1)).status_code == 400  # used up
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_erasure_removes_sent_mail_files_naming_the_customer(
+    workspace, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_TRANSPORT = "file"
+    settings.EMAIL_FILE_PATH = tmp_path
+    customer = _seed(workspace)
+    (tmp_path / "1.eml").write_text(f"To: {SEEDED['email']}\n\nYour code: 123456\n")
+    (tmp_path / "2.eml").write_text("To: someone@example.net\n\nHello\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert public.cabinet_erase(workspace_id=workspace.pk, customer_id=customer.public_id)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2.eml"]
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_edit_details_and_channel_preference(workspace, mailbox, django_capture_on_commit_callbacks):  # noqa: F811
+    customer = _seed(workspace)
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    client.post(f"/portal/{workspace.slug}/sign-in/code", {"code": _code(mailbox.sent[-1])})
+    form = {
+        "first_name": "Zina",
+        "last_name": "P",
+        "phones": "8 916 123-45-68",
+        "preferred_channel": "telegram",
+    }
+    assert client.post(f"/portal/{workspace.slug}/profile", form).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.preferred_channel) == ("Zina", "telegram")
+    assert list(customer.contacts.filter(kind="phone").values_list("value", flat=True)) == ["+79161234568"]
+    bad = {**form, "phones": "12"}
+    client.post(f"/portal/{workspace.slug}/profile", bad)
+    customer.refresh_from_db()
+    assert list(customer.contacts.filter(kind="phone").values_list("value", flat=True)) == ["+79161234568"]

@@ -1,4 +1,4 @@
-"""`carekit import customers FILE [--dry-run] [--mode skip|all_or_nothing] --workspace SLUG`."""
+"""`carekit import customers|orders FILE [--dry-run] [--mode skip|all_or_nothing] --workspace SLUG`."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from carekit.core.errors import DomainError
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
 from carekit.customers.importing import customers_import
+from carekit.customers.importing_orders import orders_import
 
 
 class Command(BaseCommand):
     help = "Import customers from a CSV file (header row; see carekit/customers/README.md for columns)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=["customers"])
+        parser.add_argument("what", choices=["customers", "orders"])
         parser.add_argument("file")
         parser.add_argument("--workspace", required=True, help="the workspace slug")
         parser.add_argument("--mode", choices=["skip", "all_or_nothing"], default="skip")
@@ -43,7 +44,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         try:
             with transaction.atomic(durable=True):
-                report = customers_import(
+                run = orders_import if opts["what"] == "orders" else customers_import
+                report = run(
                     actor=Actor.system("import"),
                     workspace=ws,
                     text=text,
