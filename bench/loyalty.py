@@ -49,7 +49,7 @@ def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _prepare(n_accounts: int) -> tuple[int, list[int]]:
@@ -67,8 +67,15 @@ def _prepare(n_accounts: int) -> tuple[int, list[int]]:
         ws = Workspace.objects.create(name="bench loyalty", slug=f"bench-{uuid.uuid4().hex[:12]}")
         program = program_ensure(actor=Actor.system("bench"), workspace_id=ws.pk)
         Account.objects.bulk_create(
-            [Account(public_id=new_public_id("acc"), workspace=ws, program=program, customer_id=new_public_id("cus"))
-             for _ in range(n_accounts)],
+            [
+                Account(
+                    public_id=new_public_id("acc"),
+                    workspace=ws,
+                    program=program,
+                    customer_id=new_public_id("cus"),
+                )
+                for _ in range(n_accounts)
+            ],
             batch_size=2000,
         )
     ids = list(Account.objects.filter(program=program).values_list("pk", flat=True))
@@ -95,8 +102,12 @@ def _worker(account_ids: list[int], seconds: float, start_at: float, out: Any) -
         t0 = time.perf_counter()
         try:
             with transaction.atomic(durable=True):
-                ledger.points_earn(actor=actor, account=account, points=rng.randint(1, 100),
-                                   idempotency_key=f"bench:{uuid.uuid4().hex}")
+                ledger.points_earn(
+                    actor=actor,
+                    account=account,
+                    points=rng.randint(1, 100),
+                    idempotency_key=f"bench:{uuid.uuid4().hex}",
+                )
         except Exception:  # counted and reported; a benchmark keeps going
             errors += 1
             continue
@@ -143,17 +154,43 @@ def _pgbench(params: dict[str, Any]) -> dict[str, Any]:
 
     db = connection.settings_dict
     env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
-    conn = ["-h", str(db.get("HOST") or "127.0.0.1"), "-p", str(db.get("PORT") or 5432),
-            "-U", str(db.get("USER") or "postgres")]
+    conn = [
+        "-h",
+        str(db.get("HOST") or "127.0.0.1"),
+        "-p",
+        str(db.get("PORT") or 5432),
+        "-U",
+        str(db.get("USER") or "postgres"),
+    ]
     binary = _pgbench_bin()
-    subprocess.run([binary, *conn, "-i", "-q", "-s", str(params["pgbench_scale"]), db["NAME"]], env=env,
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [binary, *conn, "-i", "-q", "-s", str(params["pgbench_scale"]), db["NAME"]],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "tx")
         done = subprocess.run(
-            [binary, *conn, "-c", str(params["pgbench_clients"]), "-j", str(params["pgbench_threads"]),
-             "-T", str(int(params["pgbench_seconds"])), "-l", "--log-prefix", prefix, db["NAME"]],
-            env=env, check=True, capture_output=True, text=True,
+            [
+                binary,
+                *conn,
+                "-c",
+                str(params["pgbench_clients"]),
+                "-j",
+                str(params["pgbench_threads"]),
+                "-T",
+                str(int(params["pgbench_seconds"])),
+                "-l",
+                "--log-prefix",
+                prefix,
+                db["NAME"],
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         latencies = []
         for log in Path(tmp).glob("tx*"):

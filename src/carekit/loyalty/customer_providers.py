@@ -83,17 +83,35 @@ def merge(ctx: MergeLike) -> None:
         ledger.settle_time(account, actor=ACTOR, at=now)
     for quote in Quote.objects.filter(account=merged, status=QuoteStatus.OPEN):
         if quote.hold_entry is not None:
-            ledger.hold_release(actor=ACTOR, hold=quote.hold_entry, idempotency_key=f"merge-release:{quote.pk}",
-                                at=now)
+            ledger.hold_release(
+                actor=ACTOR, hold=quote.hold_entry, idempotency_key=f"merge-release:{quote.pk}", at=now
+            )
         Quote.objects.filter(pk=quote.pk).update(status=QuoteStatus.CANCELLED)
     merged.refresh_from_db()
     p, a, d = merged.pending, merged.available, merged.debt
-    out = ledger.write_entry(merged, kind=EntryKind.TRANSFER, key=out_key, points=p + a,
-                        d=Deltas(pending=-p, available=-a, debt=-d), actor=ACTOR, at=now, ref_type="merge",
-                        ref_id=ctx.merge_id)
-    ledger.write_entry(survivor, kind=EntryKind.TRANSFER, key=f"merge:{ctx.merge_id}:in", points=p + a,
-                  d=Deltas(pending=p, available=a, debt=d), actor=ACTOR, at=now, related=out, ref_type="merge",
-                  ref_id=ctx.merge_id)
+    out = ledger.write_entry(
+        merged,
+        kind=EntryKind.TRANSFER,
+        key=out_key,
+        points=p + a,
+        d=Deltas(pending=-p, available=-a, debt=-d),
+        actor=ACTOR,
+        at=now,
+        ref_type="merge",
+        ref_id=ctx.merge_id,
+    )
+    ledger.write_entry(
+        survivor,
+        kind=EntryKind.TRANSFER,
+        key=f"merge:{ctx.merge_id}:in",
+        points=p + a,
+        d=Deltas(pending=p, available=a, debt=d),
+        actor=ACTOR,
+        at=now,
+        related=out,
+        ref_type="merge",
+        ref_id=ctx.merge_id,
+    )
     Lot.objects.filter(account=merged, remaining__gt=0).update(account=survivor)
 
 
@@ -106,9 +124,14 @@ def unmerge(ctx: MergeLike) -> None:
         return
     survivor, restored = pair
     program_id = restored.program_id
-    out = LedgerEntry.objects.filter(program_id=program_id, idempotency_key=f"merge:{ctx.merge_id}:out").first()
+    out = LedgerEntry.objects.filter(
+        program_id=program_id, idempotency_key=f"merge:{ctx.merge_id}:out"
+    ).first()
     back_key = f"unmerge:{ctx.merge_id}"
-    if out is None or LedgerEntry.objects.filter(program_id=program_id, idempotency_key=f"{back_key}:out").exists():
+    if (
+        out is None
+        or LedgerEntry.objects.filter(program_id=program_id, idempotency_key=f"{back_key}:out").exists()
+    ):
         return
     now = timezone.now()
     for account in (survivor, restored):
@@ -116,29 +139,67 @@ def unmerge(ctx: MergeLike) -> None:
     origin = Lot.objects.filter(account=survivor, entry__account=restored)
     r_p = origin.filter(pending=True).aggregate(n=Sum("remaining"))["n"] or 0
     r_a = origin.filter(pending=False).aggregate(n=Sum("remaining"))["n"] or 0
-    spent = LotAllocation.objects.filter(
-        lot__in=origin, entry__account=survivor, entry__pk__gt=out.pk,
-        entry__kind__in=[EntryKind.HOLD, EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.RELEASE, EntryKind.REVERSE],
-    ).aggregate(n=Sum("points"))["n"] or 0
+    spent = (
+        LotAllocation.objects.filter(
+            lot__in=origin,
+            entry__account=survivor,
+            entry__pk__gt=out.pk,
+            entry__kind__in=[
+                EntryKind.HOLD,
+                EntryKind.REDEEM,
+                EntryKind.ADJUST,
+                EntryKind.RELEASE,
+                EntryKind.REVERSE,
+            ],
+        ).aggregate(n=Sum("points"))["n"]
+        or 0
+    )
     spent = max(spent, 0)
     debt_back = min(-out.d_debt, survivor.debt)
     origin_ids = list(origin.values_list("pk", flat=True))
-    others = list(Lot.objects.filter(account=survivor, pending=False, remaining__gt=0).exclude(pk__in=origin_ids)
-                  .order_by(*ledger.SPEND_ORDER))
+    others = list(
+        Lot.objects.filter(account=survivor, pending=False, remaining__gt=0)
+        .exclude(pk__in=origin_ids)
+        .order_by(*ledger.SPEND_ORDER)
+    )
     from_others = min(spent, sum(lot.remaining for lot in others))
     shortfall = spent - from_others
-    back = ledger.write_entry(survivor, kind=EntryKind.TRANSFER, key=f"{back_key}:out", points=r_p + r_a + spent,
-                         d=Deltas(pending=-r_p, available=-(r_a + from_others), debt=shortfall - debt_back),
-                         actor=ACTOR, at=now, related=out, ref_type="unmerge", ref_id=ctx.merge_id)
+    back = ledger.write_entry(
+        survivor,
+        kind=EntryKind.TRANSFER,
+        key=f"{back_key}:out",
+        points=r_p + r_a + spent,
+        d=Deltas(pending=-r_p, available=-(r_a + from_others), debt=shortfall - debt_back),
+        actor=ACTOR,
+        at=now,
+        related=out,
+        ref_type="unmerge",
+        ref_id=ctx.merge_id,
+    )
     if from_others:
         ledger.take_lots(survivor, from_others, entry=back, source=back, at=now, lots=others)
     Lot.objects.filter(pk__in=origin_ids).update(account=restored)
-    into = ledger.write_entry(restored, kind=EntryKind.TRANSFER, key=f"{back_key}:in", points=r_p + r_a + spent,
-                         d=Deltas(pending=r_p, available=r_a + spent, debt=debt_back), actor=ACTOR, at=now,
-                         related=back, ref_type="unmerge", ref_id=ctx.merge_id)
+    into = ledger.write_entry(
+        restored,
+        kind=EntryKind.TRANSFER,
+        key=f"{back_key}:in",
+        points=r_p + r_a + spent,
+        d=Deltas(pending=r_p, available=r_a + spent, debt=debt_back),
+        actor=ACTOR,
+        at=now,
+        related=back,
+        ref_type="unmerge",
+        ref_id=ctx.merge_id,
+    )
     if spent:
-        Lot.objects.create(workspace_id=restored.workspace_id, account=restored, entry=into, points=spent,
-                           remaining=spent, created_at=now)
+        Lot.objects.create(
+            workspace_id=restored.workspace_id,
+            account=restored,
+            entry=into,
+            points=spent,
+            remaining=spent,
+            created_at=now,
+        )
 
 
 def erase(workspace_id: int, customer_id: str) -> None:
@@ -163,13 +224,27 @@ def export(workspace_id: int, customer_id: str) -> dict[str, Any]:
         return {}
     return {
         "account_id": account.public_id,
-        "balances": {"pending": account.pending, "available": account.available, "held": account.held,
-                     "debt": account.debt},
-        "lots": [{"remaining": lot.remaining, "pending": lot.pending,
-                  "expires_at": lot.expires_at.isoformat() if lot.expires_at else None}
-                 for lot in Lot.objects.filter(account=account, remaining__gt=0)],
-        "entries": [{"kind": e.kind, "points": e.points, "at": e.created_at.isoformat(), "reason": e.reason}
-                    for e in LedgerEntry.objects.filter(account=account).order_by("id")],
-        "coupons": list(Coupon.objects.filter(workspace_id=workspace_id, customer_id=customer_id)
-                        .values_list("code", flat=True)),
+        "balances": {
+            "pending": account.pending,
+            "available": account.available,
+            "held": account.held,
+            "debt": account.debt,
+        },
+        "lots": [
+            {
+                "remaining": lot.remaining,
+                "pending": lot.pending,
+                "expires_at": lot.expires_at.isoformat() if lot.expires_at else None,
+            }
+            for lot in Lot.objects.filter(account=account, remaining__gt=0)
+        ],
+        "entries": [
+            {"kind": e.kind, "points": e.points, "at": e.created_at.isoformat(), "reason": e.reason}
+            for e in LedgerEntry.objects.filter(account=account).order_by("id")
+        ],
+        "coupons": list(
+            Coupon.objects.filter(workspace_id=workspace_id, customer_id=customer_id).values_list(
+                "code", flat=True
+            )
+        ),
     }

@@ -22,8 +22,6 @@ from carekit.loyalty.enums import (
     RuleKind,
 )
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Program(models.Model):
     """One per workspace: how points are worth, spent, locked, expired and compensated."""
@@ -89,7 +87,8 @@ class Account(models.Model):
     debt = models.BigIntegerField(default=0)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier_since = models.DateTimeField(null=True, blank=True)
-    referral_code = models.CharField(max_length=32, null=True, blank=True)
+    # NULL, not "", so that the unique constraint ignores accounts without a code.
+    referral_code = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -201,8 +200,8 @@ class OrderFact(models.Model):
     order_id = models.CharField(max_length=64)
     customer_id = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.PLACED)
-    total = models.DecimalField(**MONEY, default=Decimal("0"))
-    returned_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    returned_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     items = models.JSONField(default=list)
     counted_number = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -217,8 +216,8 @@ class CouponCampaign(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=15, choices=CouponKind.choices)
-    value = models.DecimalField(**MONEY, default=Decimal("0"))
-    min_order = models.DecimalField(**MONEY, default=Decimal("0"))
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    min_order = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     categories = models.JSONField(default=list, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
@@ -243,7 +242,8 @@ class Coupon(models.Model):
     customer_id = models.CharField(max_length=64, blank=True, default="")
     max_uses = models.PositiveIntegerField(null=True, blank=True)
     uses = models.PositiveIntegerField(default=0)
-    issue_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL for named codes, so that the unique constraint covers only issued ones.
+    issue_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -251,7 +251,8 @@ class Coupon(models.Model):
             models.UniqueConstraint(fields=["workspace", "code"], name="coupon_code_unique"),
             models.UniqueConstraint(fields=["workspace", "issue_key"], name="coupon_issue_once"),
             models.CheckConstraint(
-                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")), name="coupon_uses_kept"
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="coupon_uses_kept",
             ),
         ]
 
@@ -268,15 +269,15 @@ class Quote(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="quotes")
     status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
     items = models.JSONField(default=list)
-    basket_total = models.DecimalField(**MONEY)
+    basket_total = models.DecimalField(max_digits=14, decimal_places=2)
     points = models.BigIntegerField(default=0)
-    points_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    points_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    coupon_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    coupon_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     free_delivery = models.BooleanField(default=False)
     gift = models.BooleanField(default=False)
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    rule_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    rule_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     hold_entry = models.ForeignKey(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -340,4 +341,6 @@ class Compensation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "idempotency_key"], name="compensation_key_once"),
         ]
-        indexes = [models.Index(fields=["program", "customer_id", "status", "created_at"], name="comp_customer")]
+        indexes = [
+            models.Index(fields=["program", "customer_id", "status", "created_at"], name="comp_customer")
+        ]

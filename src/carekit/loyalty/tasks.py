@@ -22,11 +22,15 @@ BATCH = 500
 def sweep_accounts() -> int:
     now = timezone.now()
     due = set(
-        Lot.objects.filter(remaining__gt=0).filter(Q(pending=True, unlock_at__lte=now) | Q(expires_at__lte=now))
+        Lot.objects.filter(remaining__gt=0)
+        .filter(Q(pending=True, unlock_at__lte=now) | Q(expires_at__lte=now))
         .values_list("account_id", flat=True)[:BATCH]
     )
-    due |= set(Quote.objects.filter(status=QuoteStatus.OPEN, expires_at__lte=now)
-               .values_list("account_id", flat=True)[:BATCH])
+    due |= set(
+        Quote.objects.filter(status=QuoteStatus.OPEN, expires_at__lte=now).values_list(
+            "account_id", flat=True
+        )[:BATCH]
+    )
     for account in Account.objects.filter(pk__in=due):
         with transaction.atomic(durable=True):
             ledger.account_refresh(actor=SWEEPER, account=account, at=now)
@@ -42,10 +46,19 @@ def daily() -> None:
     ).select_related("account")
     with transaction.atomic(durable=True):
         for lot in soon:
-            emit(workspace_id=lot.workspace_id, type="loyalty.points.expiring", subject_type="loyalty_account",
-                 subject_id=lot.account.public_id, actor=SWEEPER,
-                 payload={"account_id": lot.account.public_id, "customer_id": lot.account.customer_id,
-                          "points": lot.remaining, "expires_at": lot.expires_at.isoformat() if lot.expires_at else None})
+            emit(
+                workspace_id=lot.workspace_id,
+                type="loyalty.points.expiring",
+                subject_type="loyalty_account",
+                subject_id=lot.account.public_id,
+                actor=SWEEPER,
+                payload={
+                    "account_id": lot.account.public_id,
+                    "customer_id": lot.account.customer_id,
+                    "points": lot.remaining,
+                    "expires_at": lot.expires_at.isoformat() if lot.expires_at else None,
+                },
+            )
     for account in Account.objects.filter(tier__isnull=False).select_related("program", "tier"):
         with transaction.atomic(durable=True):
             tiers.tier_review(actor=SWEEPER, account=ledger.lock(account), at=now)

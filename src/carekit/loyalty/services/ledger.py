@@ -54,22 +54,34 @@ def lock_many(accounts: list[Account]) -> list[Account]:
     by_pk = {a.pk: a for a in accounts}
     rows = {
         a.pk: a
-        for a in Account.objects.select_for_update().select_related("program").filter(pk__in=sorted(by_pk))
+        for a in Account.objects.select_for_update()
+        .select_related("program")
+        .filter(pk__in=sorted(by_pk))
         .order_by("pk")
     }
     return [rows[a.pk] for a in accounts]
 
 
-def _replay(account: Account, key: str, kinds: tuple[str, ...], points: int | None = None) -> LedgerEntry | None:
+def _replay(
+    account: Account, key: str, kinds: tuple[str, ...], points: int | None = None
+) -> LedgerEntry | None:
     if not key or len(key) > 200:
-        raise InvalidAmount("An idempotency key (1-200 characters) is required.", field="idempotency_key",
-                            code="idempotency_key_required")
+        raise InvalidAmount(
+            "An idempotency key (1-200 characters) is required.",
+            field="idempotency_key",
+            code="idempotency_key_required",
+        )
     entry = LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).first()
     if entry is None:
         return None
-    if entry.account_id != account.pk or entry.kind not in kinds or (points is not None and entry.points != points):
-        raise KeyReused("This idempotency key was already used for a different operation.",
-                        field="idempotency_key")
+    if (
+        entry.account_id != account.pk
+        or entry.kind not in kinds
+        or (points is not None and entry.points != points)
+    ):
+        raise KeyReused(
+            "This idempotency key was already used for a different operation.", field="idempotency_key"
+        )
     return entry
 
 
@@ -129,11 +141,20 @@ def write_entry(
     return entry
 
 
-def take_lots(account: Account, points: int, *, entry: LedgerEntry, source: LedgerEntry, at: datetime,
-          lots: list[Lot] | None = None) -> int:
+def take_lots(
+    account: Account,
+    points: int,
+    *,
+    entry: LedgerEntry,
+    source: LedgerEntry,
+    at: datetime,
+    lots: list[Lot] | None = None,
+) -> int:
     """Take up to `points` from available lots, soonest-expiring first; returns what was taken."""
     if lots is None:
-        lots = list(Lot.objects.filter(account=account, pending=False, remaining__gt=0).order_by(*SPEND_ORDER))
+        lots = list(
+            Lot.objects.filter(account=account, pending=False, remaining__gt=0).order_by(*SPEND_ORDER)
+        )
     taken = 0
     allocations = []
     for lot in lots:
@@ -177,21 +198,40 @@ def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
     """Apply what the clock has made due on a locked account: unlock lots past the return window,
     expire lots past their expiry, release holds of expired quotes. Every locked write calls it first, so
     balances are exact whenever they are used, not only after the periodic sweep."""
-    due = Lot.objects.filter(account=account, remaining__gt=0).filter(
-        Q(pending=True, unlock_at__lte=at) | Q(expires_at__lte=at)
-    ).order_by("id")
+    due = (
+        Lot.objects.filter(account=account, remaining__gt=0)
+        .filter(Q(pending=True, unlock_at__lte=at) | Q(expires_at__lte=at))
+        .order_by("id")
+    )
     for lot in due:
         if lot.pending and lot.unlock_at is not None and lot.unlock_at <= at:
-            write_entry(account, kind=EntryKind.UNLOCK, key=f"unlock:{lot.pk}", points=lot.remaining,
-                           d=Deltas(pending=-lot.remaining, available=lot.remaining), actor=actor, at=at,
-                           ref_type="lot", ref_id=str(lot.pk))
+            write_entry(
+                account,
+                kind=EntryKind.UNLOCK,
+                key=f"unlock:{lot.pk}",
+                points=lot.remaining,
+                d=Deltas(pending=-lot.remaining, available=lot.remaining),
+                actor=actor,
+                at=at,
+                ref_type="lot",
+                ref_id=str(lot.pk),
+            )
             Lot.objects.filter(pk=lot.pk).update(pending=False)
             lot.pending = False
         if lot.expires_at is not None and lot.expires_at <= at:
             n = lot.remaining
             bucket = Deltas(pending=-n) if lot.pending else Deltas(available=-n)
-            entry = write_entry(account, kind=EntryKind.EXPIRE, key=new_public_id("exp"), points=n, d=bucket,
-                           actor=actor, at=at, ref_type="lot", ref_id=str(lot.pk))
+            entry = write_entry(
+                account,
+                kind=EntryKind.EXPIRE,
+                key=new_public_id("exp"),
+                points=n,
+                d=bucket,
+                actor=actor,
+                at=at,
+                ref_type="lot",
+                ref_id=str(lot.pk),
+            )
             take_lots(account, n, entry=entry, source=entry, at=at, lots=[lot])
     Lot.objects.filter(account=account, remaining=0, pending=True, unlock_at__lte=at).update(pending=False)
     for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
@@ -235,21 +275,58 @@ def points_earn(
     rest = points - settled
     pending = locked_until is not None and locked_until > at
     d = Deltas(debt=-settled, pending=rest if pending else 0, available=0 if pending else rest)
-    entry = write_entry(account, kind=kind, key=idempotency_key, points=points, d=d, actor=actor, at=at, rule=rule,
-                   ref_type=ref_type, ref_id=ref_id, reason=reason)
-    Lot.objects.create(workspace_id=account.workspace_id, account=account, entry=entry, points=points,
-                       remaining=rest, pending=pending, unlock_at=locked_until if pending else None,
-                       expires_at=expires_at, created_at=at)
-    emit(workspace_id=account.workspace_id, type="loyalty.points.earned", subject_type="loyalty_account",
-         subject_id=account.public_id, actor=actor,
-         payload={"account_id": account.public_id, "customer_id": account.customer_id, "points": points,
-                  "entry_id": entry.public_id, "pending": pending, "debt_settled": settled,
-                  "ref_type": ref_type, "ref_id": ref_id})
+    entry = write_entry(
+        account,
+        kind=kind,
+        key=idempotency_key,
+        points=points,
+        d=d,
+        actor=actor,
+        at=at,
+        rule=rule,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        reason=reason,
+    )
+    Lot.objects.create(
+        workspace_id=account.workspace_id,
+        account=account,
+        entry=entry,
+        points=points,
+        remaining=rest,
+        pending=pending,
+        unlock_at=locked_until if pending else None,
+        expires_at=expires_at,
+        created_at=at,
+    )
+    emit(
+        workspace_id=account.workspace_id,
+        type="loyalty.points.earned",
+        subject_type="loyalty_account",
+        subject_id=account.public_id,
+        actor=actor,
+        payload={
+            "account_id": account.public_id,
+            "customer_id": account.customer_id,
+            "points": points,
+            "entry_id": entry.public_id,
+            "pending": pending,
+            "debt_settled": settled,
+            "ref_type": ref_type,
+            "ref_id": ref_id,
+        },
+    )
     return entry
 
 
 def points_redeem(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, ref_type: str = "", ref_id: str = "",
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    ref_type: str = "",
+    ref_id: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Spend available points at once (no quote); refused with `insufficient_points`, never overdrawn."""
@@ -261,15 +338,32 @@ def points_redeem(
         return replay
     settle_time(account, actor=actor, at=at)
     if points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = write_entry(account, kind=EntryKind.REDEEM, key=idempotency_key, points=points,
-                   d=Deltas(available=-points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.REDEEM,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=-points),
+        actor=actor,
+        at=at,
+        ref_type=ref_type,
+        ref_id=ref_id,
+    )
     take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
 def points_hold(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, ref_type: str = "", ref_id: str = "",
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    ref_type: str = "",
+    ref_id: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Reserve available points for a checkout; they can be captured or released, and do not expire."""
@@ -281,31 +375,60 @@ def points_hold(
         return replay
     settle_time(account, actor=actor, at=at)
     if points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = write_entry(account, kind=EntryKind.HOLD, key=idempotency_key, points=points,
-                   d=Deltas(available=-points, held=points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.HOLD,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=-points, held=points),
+        actor=actor,
+        at=at,
+        ref_type=ref_type,
+        ref_id=ref_id,
+    )
     take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
 def hold_outstanding(hold: LedgerEntry) -> int:
     """Points of a hold not yet released or captured."""
-    closed = LedgerEntry.objects.filter(related=hold, kind__in=[EntryKind.RELEASE, EntryKind.CAPTURE]).aggregate(
-        n=Sum("points"))["n"] or 0
+    closed = (
+        LedgerEntry.objects.filter(related=hold, kind__in=[EntryKind.RELEASE, EntryKind.CAPTURE]).aggregate(
+            n=Sum("points")
+        )["n"]
+        or 0
+    )
     return hold.points - closed
 
 
-def _release(account: Account, hold: LedgerEntry, *, key: str, actor: Actor, at: datetime) -> LedgerEntry | None:
+def _release(
+    account: Account, hold: LedgerEntry, *, key: str, actor: Actor, at: datetime
+) -> LedgerEntry | None:
     n = hold_outstanding(hold)
     if n <= 0:
         return None
-    entry = write_entry(account, kind=EntryKind.RELEASE, key=key, points=n, d=Deltas(available=n, held=-n),
-                   actor=actor, at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
+    entry = write_entry(
+        account,
+        kind=EntryKind.RELEASE,
+        key=key,
+        points=n,
+        d=Deltas(available=n, held=-n),
+        actor=actor,
+        at=at,
+        related=hold,
+        ref_type=hold.ref_type,
+        ref_id=hold.ref_id,
+    )
     _give_back(hold, n, entry=entry)
     return entry
 
 
-def hold_release(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None) -> LedgerEntry | None:
+def hold_release(
+    *, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None
+) -> LedgerEntry | None:
     """Give a hold's outstanding points back to their lots; a hold already closed releases nothing."""
     at = at or timezone.now()
     account = lock(hold.account)
@@ -316,7 +439,9 @@ def hold_release(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: d
     return _release(account, hold, key=idempotency_key, actor=actor, at=at)
 
 
-def hold_capture(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None) -> LedgerEntry:
+def hold_capture(
+    *, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None
+) -> LedgerEntry:
     """Turn a hold into a redemption: the held points are spent (they already left their lots)."""
     at = at or timezone.now()
     account = lock(hold.account)
@@ -327,8 +452,18 @@ def hold_capture(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: d
     n = hold_outstanding(hold)
     if n <= 0:
         raise InsufficientPoints("The hold was already released.", code="hold_closed")
-    return write_entry(account, kind=EntryKind.CAPTURE, key=idempotency_key, points=n, d=Deltas(held=-n), actor=actor,
-                  at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
+    return write_entry(
+        account,
+        kind=EntryKind.CAPTURE,
+        key=idempotency_key,
+        points=n,
+        d=Deltas(held=-n),
+        actor=actor,
+        at=at,
+        related=hold,
+        ref_type=hold.ref_type,
+        ref_id=hold.ref_id,
+    )
 
 
 def redemption_refund(
@@ -342,20 +477,37 @@ def redemption_refund(
     if replay is not None:
         return replay
     settle_time(account, actor=actor, at=at)
-    done = LedgerEntry.objects.filter(related=redemption, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    done = (
+        LedgerEntry.objects.filter(related=redemption, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"]
+        or 0
+    )
     if points > redemption.points - done:
         raise InvalidAmount("More points than were redeemed.", field="points", code="refund_exceeds_redeemed")
     source = redemption.related if redemption.kind == EntryKind.CAPTURE else redemption
     assert source is not None
-    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=points,
-                   d=Deltas(available=points), actor=actor, at=at, related=redemption,
-                   ref_type=redemption.ref_type, ref_id=redemption.ref_id)
+    entry = write_entry(
+        account,
+        kind=EntryKind.REVERSE,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=points),
+        actor=actor,
+        at=at,
+        related=redemption,
+        ref_type=redemption.ref_type,
+        ref_id=redemption.ref_id,
+    )
     _give_back(source, points, entry=entry)
     return entry
 
 
 def earn_reverse(
-    *, actor: Actor, earn: LedgerEntry, points: int, idempotency_key: str, reason: str = "",
+    *,
+    actor: Actor,
+    earn: LedgerEntry,
+    points: int,
+    idempotency_key: str,
+    reason: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry | None:
     """Take back (part of) an earn: from its own lot, then other available lots, and what is already
@@ -367,20 +519,40 @@ def earn_reverse(
     if replay is not None:
         return replay
     settle_time(account, actor=actor, at=at)
-    done = LedgerEntry.objects.filter(related=earn, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    done = (
+        LedgerEntry.objects.filter(related=earn, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    )
     n = min(points, earn.points - done)
     if n <= 0:
         return None
     own = Lot.objects.get(entry=earn)
     from_own = min(own.remaining, n)
-    others = list(Lot.objects.filter(account=account, pending=False, remaining__gt=0).exclude(pk=own.pk)
-                  .order_by(*SPEND_ORDER))
+    others = list(
+        Lot.objects.filter(account=account, pending=False, remaining__gt=0)
+        .exclude(pk=own.pk)
+        .order_by(*SPEND_ORDER)
+    )
     from_others = min(n - from_own, sum(lot.remaining for lot in others))
     shortfall = n - from_own - from_others
-    d = Deltas(pending=-from_own if own.pending else 0, available=-(from_others + (0 if own.pending else from_own)),
-               debt=shortfall)
-    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=n, d=d, actor=actor, at=at,
-                   related=earn, rule=earn.rule, ref_type=earn.ref_type, ref_id=earn.ref_id, reason=reason)
+    d = Deltas(
+        pending=-from_own if own.pending else 0,
+        available=-(from_others + (0 if own.pending else from_own)),
+        debt=shortfall,
+    )
+    entry = write_entry(
+        account,
+        kind=EntryKind.REVERSE,
+        key=idempotency_key,
+        points=n,
+        d=d,
+        actor=actor,
+        at=at,
+        related=earn,
+        rule=earn.rule,
+        ref_type=earn.ref_type,
+        ref_id=earn.ref_id,
+        reason=reason,
+    )
     if from_own:
         take_lots(account, from_own, entry=entry, source=entry, at=at, lots=[own])
     if from_others:
@@ -389,14 +561,28 @@ def earn_reverse(
 
 
 def points_adjust(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, reason: str, at: datetime | None = None
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    reason: str,
+    at: datetime | None = None,
 ) -> LedgerEntry:
     """A support correction: a positive adjust credits a new lot, a negative one spends available points."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidAmount("An adjustment is a non-zero whole number of points.", field="points")
     if points > 0:
-        return points_earn(actor=actor, account=account, points=points, idempotency_key=idempotency_key,
-                           reason=reason, kind=EntryKind.ADJUST, ref_type="adjust", at=at)
+        return points_earn(
+            actor=actor,
+            account=account,
+            points=points,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            kind=EntryKind.ADJUST,
+            ref_type="adjust",
+            at=at,
+        )
     at = at or timezone.now()
     account = lock(account)
     replay = _replay(account, idempotency_key, (EntryKind.ADJUST,), -points)
@@ -404,9 +590,20 @@ def points_adjust(
         return replay
     settle_time(account, actor=actor, at=at)
     if -points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": -points})
-    entry = write_entry(account, kind=EntryKind.ADJUST, key=idempotency_key, points=-points,
-                   d=Deltas(available=points), actor=actor, at=at, reason=reason, ref_type="adjust")
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": -points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.ADJUST,
+        key=idempotency_key,
+        points=-points,
+        d=Deltas(available=points),
+        actor=actor,
+        at=at,
+        reason=reason,
+        ref_type="adjust",
+    )
     take_lots(account, -points, entry=entry, source=entry, at=at)
     return entry
 

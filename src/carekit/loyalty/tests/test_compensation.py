@@ -20,9 +20,17 @@ SLA = Actor.system("sla")
 
 
 def _grant(ws, cid, key, issuer="sla", points=200, **kw):
-    return call_inside_transaction(public.compensation_grant, workspace_id=ws.pk, customer_id=cid,
-                                   reason="first reply late", idempotency_key=key, issuer=issuer, actor=SLA,
-                                   points=points, **kw)
+    return call_inside_transaction(
+        public.compensation_grant,
+        workspace_id=ws.pk,
+        customer_id=cid,
+        reason="first reply late",
+        idempotency_key=key,
+        issuer=issuer,
+        actor=SLA,
+        points=points,
+        **kw,
+    )
 
 
 def test_same_key_twice_grants_once(workspace):
@@ -74,12 +82,14 @@ def test_budget_refuses_when_spent(workspace):
 def test_coupon_compensation_issues_one_code(workspace):
     factories.program(workspace)
     with transaction.atomic():
-        coupons.campaign_create(actor=SLA, workspace_id=workspace.pk, name="Sorry 10%", kind="percent",
-                                value=10)
+        coupons.campaign_create(
+            actor=SLA, workspace_id=workspace.pk, name="Sorry 10%", kind="percent", value=10
+        )
     cid = factories.customer_id()
     first = _grant(workspace, cid, "sla:c9", points=0, coupon_template="Sorry 10%")
     again = _grant(workspace, cid, "sla:c9", points=0, coupon_template="Sorry 10%")
-    assert first.status == "granted" and first.coupon_code and len(first.coupon_code) == 16
+    assert first.status == "granted"
+    assert len(first.coupon_code or "") == 16
     assert again.coupon_code == first.coupon_code
     assert Event.objects.filter(type="loyalty.coupon.issued").count() == 1
 

@@ -23,16 +23,22 @@ def _race(workers: int, points: int, start: int) -> tuple[list[str], Account]:
     # Several lots, so the race also covers lot consumption, not only the counter.
     with transaction.atomic():
         for i in range(4):
-            ledger.points_earn(actor=factories.SYSTEM, account=acc, points=start // 4, idempotency_key=f"lot{i}",
-                               lifetime=False)
+            ledger.points_earn(
+                actor=factories.SYSTEM,
+                account=acc,
+                points=start // 4,
+                idempotency_key=f"lot{i}",
+                lifetime=False,
+            )
     barrier = threading.Barrier(workers)
 
     def redeem(i: int) -> str:
         try:
             barrier.wait(timeout=30)
             with transaction.atomic(durable=True):
-                ledger.points_redeem(actor=factories.SYSTEM, account=acc, points=points,
-                                     idempotency_key=f"redeem-{i}")
+                ledger.points_redeem(
+                    actor=factories.SYSTEM, account=acc, points=points, idempotency_key=f"redeem-{i}"
+                )
             return "ok"
         except InsufficientPoints as exc:
             return exc.code

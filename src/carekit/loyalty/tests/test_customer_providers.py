@@ -28,8 +28,9 @@ class Ctx:
 
 def _sums_match(acc: Account) -> None:
     acc.refresh_from_db()
-    s = LedgerEntry.objects.filter(account=acc).aggregate(p=Sum("d_pending"), a=Sum("d_available"),
-                                                           d=Sum("d_debt"))
+    s = LedgerEntry.objects.filter(account=acc).aggregate(
+        p=Sum("d_pending"), a=Sum("d_available"), d=Sum("d_debt")
+    )
     assert (s["p"] or 0, s["a"] or 0, s["d"] or 0) == (acc.pending, acc.available, acc.debt)
     lots = Lot.objects.filter(account=acc)
     assert sum(lot.remaining for lot in lots if not lot.pending) == acc.available
@@ -39,8 +40,13 @@ def test_merge_moves_points_and_lots_once(workspace):
     prog = factories.program(workspace)
     survivor, merged = factories.account(prog, available=100), factories.account(prog, available=300)
     with transaction.atomic():
-        checkout.quote_create(actor=SYSTEM, program=prog, customer_id=merged.customer_id, points=50,
-                              items=[{"sku": "X", "price": "1000.00"}])
+        checkout.quote_create(
+            actor=SYSTEM,
+            program=prog,
+            customer_id=merged.customer_id,
+            points=50,
+            items=[{"sku": "X", "price": "1000.00"}],
+        )
     ctx = Ctx(workspace.pk, survivor.customer_id, merged.customer_id, "mrg_1")
     call_inside_transaction(customer_providers.merge, ctx)
     call_inside_transaction(customer_providers.merge, ctx)
@@ -73,16 +79,25 @@ def test_unmerge_after_spending_gives_back_and_survivor_owes_the_shortfall(works
 def test_erasure_keeps_amounts_and_drops_the_customer_reference(workspace):
     prog = factories.program(workspace)
     acc = factories.account(prog, available=100)
-    call_inside_transaction(public.compensation_grant, workspace_id=workspace.pk, customer_id=acc.customer_id,
-                            reason="Sorry, Anna", idempotency_key="c1", issuer="agent", actor=SYSTEM, points=20)
+    call_inside_transaction(
+        public.compensation_grant,
+        workspace_id=workspace.pk,
+        customer_id=acc.customer_id,
+        reason="Sorry, Anna",
+        idempotency_key="c1",
+        issuer="agent",
+        actor=SYSTEM,
+        points=20,
+    )
     call_inside_transaction(customer_providers.erase, workspace.pk, acc.customer_id)
     assert public.balances(workspace.pk, acc.customer_id) == public.Balances(0, 0, 0, 0)
     acc.refresh_from_db()
-    assert acc.customer_id.startswith("erased:") and acc.available == 120
+    assert acc.customer_id.startswith("erased:")
+    assert acc.available == 120
     for model, field in customer_providers.REFERENCES:
         assert not model.objects.filter(**{field: factories.customer_id()}).exists()
     comp = Compensation.objects.get()
-    assert comp.customer_id == acc.customer_id and comp.reason == "" and comp.points == 20
+    assert (comp.customer_id, comp.reason, comp.points) == (acc.customer_id, "", 20)
     assert not LedgerEntry.objects.exclude(reason="").exists()
 
 

@@ -34,8 +34,9 @@ def run(workspace, django_capture_on_commit_callbacks):
 
 def _rule(prog, kind, **params):
     with transaction.atomic():
-        return rules.rule_create(actor=SYSTEM, program=prog, kind=kind, name=f"{kind}-{new_public_id('x')}",
-                                 params=params)
+        return rules.rule_create(
+            actor=SYSTEM, program=prog, kind=kind, name=f"{kind}-{new_public_id('x')}", params=params
+        )
 
 
 def _pay(run, cid, total="1000.00", order_id=None, items=None):
@@ -46,8 +47,14 @@ def _pay(run, cid, total="1000.00", order_id=None, items=None):
 
 def _quote(prog, cid, total="1000.00", points=0, code=None):
     with transaction.atomic():
-        return checkout.quote_create(actor=SYSTEM, program=prog, customer_id=cid, points=points, coupon_code=code,
-                                     items=[{"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}])
+        return checkout.quote_create(
+            actor=SYSTEM,
+            program=prog,
+            customer_id=cid,
+            points=points,
+            coupon_code=code,
+            items=[{"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}],
+        )
 
 
 def test_cashback_5_percent_doubled_for_gold(workspace, run):
@@ -72,10 +79,15 @@ def test_cashback_by_category_only_counts_matching_items(workspace, run):
     prog = factories.program(workspace)
     _rule(prog, RuleKind.CASHBACK, percent="10", categories=["shoes"])
     cid = factories.customer_id()
-    _pay(run, cid, total="3000.00", items=[
-        {"sku": "DR-1", "category": "dresses", "quantity": 1, "price": "1000.00"},
-        {"sku": "SH-1", "category": "shoes", "quantity": 2, "price": "1000.00"},
-    ])
+    _pay(
+        run,
+        cid,
+        total="3000.00",
+        items=[
+            {"sku": "DR-1", "category": "dresses", "quantity": 1, "price": "1000.00"},
+            {"sku": "SH-1", "category": "shoes", "quantity": 2, "price": "1000.00"},
+        ],
+    )
     assert public.balances(workspace.pk, cid).pending == 200
 
 
@@ -109,7 +121,9 @@ def test_discount_from_the_third_counted_purchase(workspace, run):
 def test_gift_on_every_fifth_order_and_not_twice_for_the_same_fifth(workspace, run):
     prog = factories.program(workspace)
     with transaction.atomic():
-        gift = coupons.campaign_create(actor=SYSTEM, workspace_id=workspace.pk, name="Gift", kind=CouponKind.GIFT)
+        gift = coupons.campaign_create(
+            actor=SYSTEM, workspace_id=workspace.pk, name="Gift", kind=CouponKind.GIFT
+        )
     _rule(prog, RuleKind.NTH_ORDER_GIFT, n=5, campaign_id=gift.public_id)
     cid = factories.customer_id()
     orders = [_pay(run, cid) for _ in range(4)]
@@ -198,8 +212,15 @@ def test_partial_return_reverses_its_share(workspace, run):
     _rule(prog, RuleKind.CASHBACK, percent="5")
     cid = factories.customer_id()
     oid = _pay(run, cid)
-    ret = {"order_id": oid, "customer_id": cid, "return_id": "ret_1", "reason": "wrong_size",
-           "items": [], "amount": "400.00", "currency": "RUB"}
+    ret = {
+        "order_id": oid,
+        "customer_id": cid,
+        "return_id": "ret_1",
+        "reason": "wrong_size",
+        "items": [],
+        "amount": "400.00",
+        "currency": "RUB",
+    }
     run(("customers.order.returned", ret))
     run(("customers.order.returned", ret))  # the same return again changes nothing
     assert public.balances(workspace.pk, cid).pending == 30
@@ -223,8 +244,15 @@ def test_redelivered_paid_event_earns_once(workspace, run):
 def test_rule_cap_and_budget(workspace, run):
     prog = factories.program(workspace)
     with transaction.atomic():
-        rules.rule_create(actor=SYSTEM, program=prog, kind=RuleKind.CASHBACK, name="capped", params={"percent": "5"},
-                          cap_points=80, budget_points=120)
+        rules.rule_create(
+            actor=SYSTEM,
+            program=prog,
+            kind=RuleKind.CASHBACK,
+            name="capped",
+            params={"percent": "5"},
+            cap_points=80,
+            budget_points=120,
+        )
     a, b = factories.customer_id(), factories.customer_id()
     _pay(run, a)
     _pay(run, a)  # capped at 80 for the period
@@ -237,11 +265,15 @@ def test_welcome_bonus_once(workspace, run):
     prog = factories.program(workspace, return_window_days=0)
     _rule(prog, RuleKind.WELCOME, points=150)
     cid = factories.customer_id()
-    run(("customers.customer.created", {"customer_id": cid}), ("customers.customer.created", {"customer_id": cid}))
+    run(
+        ("customers.customer.created", {"customer_id": cid}),
+        ("customers.customer.created", {"customer_id": cid}),
+    )
     assert public.balances(workspace.pk, cid).available == 150
 
 
 def test_no_program_no_effect(workspace, run):
     cid = factories.customer_id()
     _pay(run, cid)
-    assert Account.objects.count() == 0 and Quote.objects.count() == 0
+    assert Account.objects.count() == 0
+    assert Quote.objects.count() == 0
