@@ -248,3 +248,10 @@ def quote_refund(
         _restore_coupon(quote)
     quote.save(update_fields=["status", "points_refunded"])
     return quote
+
+
+def quotes_expire_unheld(*, actor: Actor, at: datetime | None = None) -> int:
+    """Mark open quotes that hold no points as expired (quotes with a hold expire with their account)."""
+    return Quote.objects.filter(
+        status=QuoteStatus.OPEN, expires_at__lte=at or timezone.now(), hold_entry__isnull=True
+    ).update(status=QuoteStatus.EXPIRED)

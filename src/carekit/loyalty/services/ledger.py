@@ -234,6 +234,10 @@ def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
             )
             take_lots(account, n, entry=entry, source=entry, at=at, lots=[lot])
     Lot.objects.filter(account=account, remaining=0, pending=True, unlock_at__lte=at).update(pending=False)
+    if not account.held:
+        # Only quotes holding points need a release now; a points-free quote's expiry is checked when
+        # it is redeemed and its status tidied by the sweep.
+        return
     for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
         if quote.hold_entry is not None:
             _release(account, quote.hold_entry, key=f"expire-hold:{quote.pk}", actor=actor, at=at)
@@ -613,3 +617,20 @@ def account_refresh(*, actor: Actor, account: Account, at: datetime | None = Non
     account = lock(account)
     settle_time(account, actor=actor, at=at or timezone.now())
     return account
+
+
+def lot_warn_expiring(*, actor: Actor, lot: Lot) -> None:
+    """Tell scenarios that points are about to expire (they decide whether and how to remind)."""
+    emit(
+        workspace_id=lot.workspace_id,
+        type="loyalty.points.expiring",
+        subject_type="loyalty_account",
+        subject_id=lot.account.public_id,
+        actor=actor,
+        payload={
+            "account_id": lot.account.public_id,
+            "customer_id": lot.account.customer_id,
+            "points": lot.remaining,
+            "expires_at": lot.expires_at.isoformat() if lot.expires_at else None,
+        },
+    )
