@@ -14,4 +14,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", home_view, name="home"),
     path("", include("carekit.accounts.urls")),
+    path("", include("carekit.loyalty.urls")),
 ]
