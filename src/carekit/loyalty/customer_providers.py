@@ -113,6 +113,8 @@ def merge(ctx: MergeLike) -> None:
         ref_id=ctx.merge_id,
     )
     Lot.objects.filter(account=merged, remaining__gt=0).update(account=survivor)
+    # Lots moved in: make the survivor's next write look at what is due instead of trusting its mark.
+    Account.objects.filter(pk=survivor.pk).update(next_due_at=now)
 
 
 def unmerge(ctx: MergeLike) -> None:
@@ -179,6 +181,7 @@ def unmerge(ctx: MergeLike) -> None:
     if from_others:
         ledger.take_lots(survivor, from_others, entry=back, source=back, at=now, lots=others)
     Lot.objects.filter(pk__in=origin_ids).update(account=restored)
+    Account.objects.filter(pk=restored.pk).update(next_due_at=now)
     into = ledger.write_entry(
         restored,
         kind=EntryKind.TRANSFER,

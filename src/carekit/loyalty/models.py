@@ -89,6 +89,9 @@ class Account(models.Model):
     tier_since = models.DateTimeField(null=True, blank=True)
     # NULL, not "", so that the unique constraint ignores accounts without a code.
     referral_code = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    # The earliest moment a lot may need unlocking or expiring (never later than the truth; NULL when
+    # nothing is due). It lets every write skip the due-lots query until something is due.
+    next_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

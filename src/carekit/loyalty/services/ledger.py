@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Min, Q, Sum
 from django.utils import timezone
 
 from carekit.core.events import Actor, emit
@@ -107,7 +107,10 @@ def write_entry(
     ref_type: str = "",
     ref_id: str = "",
     reason: str = "",
+    due: datetime | None = None,
 ) -> LedgerEntry:
+    """Append one entry and move the account's counters by its deltas (one UPDATE, also lowering
+    `next_due_at` to `due` when a new lot makes something due earlier)."""
     entry = LedgerEntry.objects.create(
         workspace_id=account.workspace_id,
         program_id=account.program_id,
@@ -127,13 +130,17 @@ def write_entry(
         actor=str(actor)[:80],
         created_at=at,
     )
-    if d.pending or d.available or d.held or d.debt:
+    sooner = due is not None and (account.next_due_at is None or due < account.next_due_at)
+    if d.pending or d.available or d.held or d.debt or sooner:
         Account.objects.filter(pk=account.pk).update(
             pending=F("pending") + d.pending,
             available=F("available") + d.available,
             held=F("held") + d.held,
             debt=F("debt") + d.debt,
+            **({"next_due_at": due} if sooner else {}),
         )
+        if sooner:
+            account.next_due_at = due
         account.pending += d.pending
         account.available += d.available
         account.held += d.held
@@ -171,14 +178,23 @@ def take_lots(
     return taken
 
 
-def _give_back(source: LedgerEntry, points: int, *, entry: LedgerEntry) -> list[tuple[Lot, int]]:
-    """Put up to `points` back into the lots `source` took them from, latest-expiring first."""
+def due_sooner(account: Account, when: datetime | None) -> None:
+    """Lower the account's `next_due_at` if `when` is earlier (points went into a lot expiring then)."""
+    if when is not None and (account.next_due_at is None or when < account.next_due_at):
+        Account.objects.filter(pk=account.pk).update(next_due_at=when)
+        account.next_due_at = when
+
+
+def _give_back(account: Account, source: LedgerEntry, points: int, *, entry: LedgerEntry) -> None:
+    """Put `points` back into the lots `source` took them from, latest-expiring first. Points whose lot
+    has since moved to another account (a merge) go into a new lot of this account."""
     net: dict[int, int] = {}
     for row in LotAllocation.objects.filter(source=source).values("lot_id").annotate(n=Sum("points")):
         if row["n"] > 0:
             net[row["lot_id"]] = row["n"]
-    lots = Lot.objects.filter(pk__in=list(net)).order_by(F("expires_at").desc(nulls_first=True), "-id")
-    returned: list[tuple[Lot, int]] = []
+    lots = Lot.objects.filter(pk__in=list(net), account=account).order_by(
+        F("expires_at").desc(nulls_first=True), "-id"
+    )
     left = points
     allocations = []
     for lot in lots:
@@ -188,16 +204,37 @@ def _give_back(source: LedgerEntry, points: int, *, entry: LedgerEntry) -> list[
         Lot.objects.filter(pk=lot.pk).update(remaining=F("remaining") + n)
         lot.remaining += n
         allocations.append(LotAllocation(entry=entry, source=source, lot=lot, points=-n))
-        returned.append((lot, n))
+        due_sooner(account, lot.expires_at)
         left -= n
     LotAllocation.objects.bulk_create(allocations)
-    return returned
+    if left > 0:
+        Lot.objects.create(
+            workspace_id=account.workspace_id,
+            account=account,
+            entry=entry,
+            points=left,
+            remaining=left,
+            created_at=entry.created_at,
+        )
 
 
 def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
     """Apply what the clock has made due on a locked account: unlock lots past the return window,
     expire lots past their expiry, release holds of expired quotes. Every locked write calls it first, so
     balances are exact whenever they are used, not only after the periodic sweep."""
+    if account.next_due_at is not None and account.next_due_at <= at:
+        _settle_lots(account, actor=actor, at=at)
+    if not account.held:
+        # Only quotes holding points need a release now; a points-free quote's expiry is checked when
+        # it is redeemed and its status tidied by the sweep.
+        return
+    for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
+        if quote.hold_entry is not None:
+            _release(account, quote.hold_entry, key=f"expire-hold:{quote.pk}", actor=actor, at=at)
+        Quote.objects.filter(pk=quote.pk).update(status=QuoteStatus.EXPIRED)
+
+
+def _settle_lots(account: Account, *, actor: Actor, at: datetime) -> None:
     due = (
         Lot.objects.filter(account=account, remaining__gt=0)
         .filter(Q(pending=True, unlock_at__lte=at) | Q(expires_at__lte=at))
@@ -234,14 +271,12 @@ def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
             )
             take_lots(account, n, entry=entry, source=entry, at=at, lots=[lot])
     Lot.objects.filter(account=account, remaining=0, pending=True, unlock_at__lte=at).update(pending=False)
-    if not account.held:
-        # Only quotes holding points need a release now; a points-free quote's expiry is checked when
-        # it is redeemed and its status tidied by the sweep.
-        return
-    for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
-        if quote.hold_entry is not None:
-            _release(account, quote.hold_entry, key=f"expire-hold:{quote.pk}", actor=actor, at=at)
-        Quote.objects.filter(pk=quote.pk).update(status=QuoteStatus.EXPIRED)
+    live = Lot.objects.filter(account=account, remaining__gt=0).aggregate(
+        unlock=Min("unlock_at", filter=Q(pending=True)), expiry=Min("expires_at")
+    )
+    times = [t for t in (live["unlock"], live["expiry"]) if t is not None]
+    account.next_due_at = min(times) if times else None
+    Account.objects.filter(pk=account.pk).update(next_due_at=account.next_due_at)
 
 
 def _unlock_at(program: Program, at: datetime) -> datetime | None:
@@ -291,6 +326,9 @@ def points_earn(
         ref_type=ref_type,
         ref_id=ref_id,
         reason=reason,
+        due=min((t for t in (locked_until if pending else None, expires_at) if t is not None), default=None)
+        if rest
+        else None,
     )
     Lot.objects.create(
         workspace_id=account.workspace_id,
@@ -426,7 +464,7 @@ def _release(
         ref_type=hold.ref_type,
         ref_id=hold.ref_id,
     )
-    _give_back(hold, n, entry=entry)
+    _give_back(account, hold, n, entry=entry)
     return entry
 
 
@@ -501,7 +539,7 @@ def redemption_refund(
         ref_type=redemption.ref_type,
         ref_id=redemption.ref_id,
     )
-    _give_back(source, points, entry=entry)
+    _give_back(account, source, points, entry=entry)
     return entry
 
 
