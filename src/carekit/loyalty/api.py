@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from carekit.core.api import need, paginate
+from carekit.core.errors import NotAllowed
 from carekit.loyalty import public, selectors
 from carekit.loyalty.api_settings import router as settings_router
 from carekit.loyalty.models import Account, LedgerEntry, Quote
@@ -279,6 +280,13 @@ def refund_quote(request: HttpRequest, quote_id: str, body: RefundIn) -> dict[st
 def grant_compensation(request: HttpRequest, body: CompensationIn) -> dict[str, Any]:
     p = need(request, "loyalty:compensate")
     with transaction.atomic(durable=True):
+        limit = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id).agent_comp_max_points
+        if body.points > limit and not p.has("loyalty:manage"):
+            raise NotAllowed(
+                "This is more than your role may grant.",
+                code="over_role_limit",
+                details={"max_points": limit},
+            )
         result = public.compensation_grant(
             workspace_id=p.workspace_id,
             customer_id=body.customer_id,

@@ -24,6 +24,7 @@ class ProgramForm(forms.Form):
     comp_cap_points = forms.IntegerField(label=_("Compensation points per customer per period"), min_value=0)
     comp_cap_days = forms.IntegerField(label=_("Compensation cap period (days)"), min_value=1)
     comp_budget_points = forms.IntegerField(label=_("Compensation budget (points)"), min_value=0)
+    agent_comp_max_points = forms.IntegerField(label=_("Most points an agent may grant at once"), min_value=0)
     tier_period_days = forms.IntegerField(label=_("Tier period (days)"), min_value=1)
     tier_grace_days = forms.IntegerField(label=_("Tier downgrade grace (days)"), min_value=0)
 

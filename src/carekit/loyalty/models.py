@@ -42,6 +42,9 @@ class Program(models.Model):
     comp_cap_days = models.PositiveIntegerField(default=30)
     comp_budget_points = models.PositiveBigIntegerField(default=100_000)
     comp_budget_used = models.PositiveBigIntegerField(default=0)
+    # The most points one compensation may carry when granted by someone who cannot manage the program
+    # (agents and supervisors); owners, admins and marketers are bound only by the cap and the budget.
+    agent_comp_max_points = models.PositiveBigIntegerField(default=500)
     tier_period_days = models.PositiveIntegerField(default=365)
     tier_grace_days = models.PositiveIntegerField(default=30)
     created_at = models.DateTimeField(default=timezone.now)

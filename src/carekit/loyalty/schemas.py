@@ -32,6 +32,7 @@ class ProgramOut(Schema):
     comp_cap_days: int
     comp_budget_points: int
     comp_budget_used: int
+    agent_comp_max_points: int
     tier_period_days: int
     tier_grace_days: int
 
@@ -50,6 +51,7 @@ class ProgramPatch(StrictSchema):
     comp_cap_points: StrictInt | None = Field(None, ge=0)
     comp_cap_days: StrictInt | None = Field(None, ge=1, le=3650)
     comp_budget_points: StrictInt | None = Field(None, ge=0)
+    agent_comp_max_points: StrictInt | None = Field(None, ge=0)
     tier_period_days: StrictInt | None = Field(None, ge=1, le=3650)
     tier_grace_days: StrictInt | None = Field(None, ge=0, le=3650)
 

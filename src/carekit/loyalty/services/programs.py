@@ -23,6 +23,7 @@ PROGRAM_FIELDS = {
     "comp_cap_points",
     "comp_cap_days",
     "comp_budget_points",
+    "agent_comp_max_points",
     "tier_period_days",
     "tier_grace_days",
 }

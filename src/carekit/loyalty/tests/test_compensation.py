@@ -114,3 +114,22 @@ def test_balances_of_unknown_customer_and_other_workspace(workspace, other_works
     assert public.balances(other_workspace.pk, cid) == public.Balances(0, 0, 0, 0)
     b = public.balances(workspace.pk, cid)
     assert (b.pending, b.available, b.held, b.debt) == (0, 200, 0, 0)
+
+
+def test_agents_grant_within_their_role_limit_through_the_api(workspace):
+    from carekit.testing.tenants import api_caller
+
+    factories.program(workspace, agent_comp_max_points=300, comp_cap_count=5, comp_cap_points=5000)
+    agent = api_caller(workspace, ["loyalty:compensate"])
+    owner = api_caller(workspace, ["*"])
+    cid = factories.customer_id()
+    body = {"customer_id": cid, "reason": "late delivery", "idempotency_key": "a1", "points": 301}
+    resp = agent.post("/loyalty/compensations", body)
+    assert resp.status_code == 403
+    assert resp.json()["error"]["code"] == "over_role_limit"
+    assert Compensation.objects.count() == 0
+    assert agent.post("/loyalty/compensations", {**body, "points": 300}).json()["status"] == "granted"
+    assert (
+        owner.post("/loyalty/compensations", {**body, "idempotency_key": "o1"}).json()["status"] == "granted"
+    )
+    assert public.balances(workspace.pk, cid).available == 601
