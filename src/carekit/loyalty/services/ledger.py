@@ -29,10 +29,11 @@ from carekit.loyalty.services.lots import (
 
 # The lot mechanics live in services.lots; callers use this module as the one entry point.
 __all__ = [
+    "SPEND_ORDER",
+    "Deltas",
     "account_ensure",
     "account_refresh",
     "check_points",
-    "Deltas",
     "due_sooner",
     "earn_reverse",
     "hold_capture",
@@ -47,7 +48,6 @@ __all__ = [
     "points_redeem",
     "redemption_refund",
     "settle_time",
-    "SPEND_ORDER",
     "take_lots",
     "write_entry",
 ]
