@@ -1,13 +1,13 @@
 """Loyalty accrual throughput against PostgreSQL, compared with pgbench on the same server.
 
 Workload: one workspace and program, `accounts` (10,000) customer accounts created up front. Then
-`workers` (16) concurrent workers (threads over `processes` OS processes, one per CPU by default,
-each worker with its own database connection) accrue points for `seconds` (20 s): each loop picks
-an account uniformly at random and calls `ledger.points_earn` (the service layer: account row lock,
-idempotency-key check, ledger entry, lot, counter update, domain event) inside its own durable transaction, with a fresh
-idempotency key. Then pgbench runs TPC-B (`pgbench_scale` 10, `pgbench_clients` 16, `pgbench_seconds`
-20 s) against the same server and database. Reported: both rates (transactions per second), their
-ratio (target >= 0.5), and average/p50/p99 latency of each.
+`workers` (16) concurrent workers (threads over `processes` OS processes, one per CPU by default, each
+worker with its own database connection) accrue points for `seconds` (20 s): each loop picks an account
+uniformly at random and calls `ledger.points_earn` (the service layer: account row lock, idempotency-key
+check, ledger entry, lot, counter update, domain event) inside its own durable transaction, with a fresh
+idempotency key. Then pgbench runs TPC-B (`pgbench_scale` 10, `pgbench_clients` 16, `pgbench_seconds` 20
+s) against the same server and database. Reported: both rates (transactions per second), their ratio
+(target >= 0.5), and average/p50/p99 latency of each.
 
 Run: `DATABASE_URL=postgres://... carekit bench loyalty --json`, or
 `python -c "import json, bench.loyalty as b; print(json.dumps(b.run({})))"` with DATABASE_URL set.
