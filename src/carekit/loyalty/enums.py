@@ -7,6 +7,11 @@ class Rounding(models.TextChoices):
     HALF_UP = "half_up", _("Round half up")
 
 
+class TierBasis(models.TextChoices):
+    POINTS = "points", _("Points earned")
+    SPEND = "spend", _("Money spent")
+
+
 class EntryKind(models.TextChoices):
     EARN = "earn", _("Earned")
     UNLOCK = "unlock", _("Unlocked")

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from carekit.loyalty.enums import CouponKind, Rounding, RuleKind
+from carekit.loyalty.enums import CouponKind, Rounding, RuleKind, TierBasis
 
 
 class ProgramForm(forms.Form):
@@ -25,6 +25,7 @@ class ProgramForm(forms.Form):
     comp_cap_days = forms.IntegerField(label=_("Compensation cap period (days)"), min_value=1)
     comp_budget_points = forms.IntegerField(label=_("Compensation budget (points)"), min_value=0)
     agent_comp_max_points = forms.IntegerField(label=_("Most points an agent may grant at once"), min_value=0)
+    tier_basis = forms.ChoiceField(label=_("Tiers are reached by"), choices=TierBasis.choices)
     tier_period_days = forms.IntegerField(label=_("Tier period (days)"), min_value=1)
     tier_grace_days = forms.IntegerField(label=_("Tier downgrade grace (days)"), min_value=0)
 

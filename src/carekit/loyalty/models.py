@@ -20,6 +20,7 @@ from carekit.loyalty.enums import (
     ReferralStatus,
     Rounding,
     RuleKind,
+    TierBasis,
 )
 
 
@@ -45,6 +46,7 @@ class Program(models.Model):
     # The most points one compensation may carry when granted by someone who cannot manage the program
     # (agents and supervisors); owners, admins and marketers are bound only by the cap and the budget.
     agent_comp_max_points = models.PositiveBigIntegerField(default=500)
+    tier_basis = models.CharField(max_length=10, choices=TierBasis.choices, default=TierBasis.POINTS)
     tier_period_days = models.PositiveIntegerField(default=365)
     tier_grace_days = models.PositiveIntegerField(default=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -210,6 +212,7 @@ class OrderFact(models.Model):
     returned_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     items = models.JSONField(default=list)
     counted_number = models.PositiveIntegerField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

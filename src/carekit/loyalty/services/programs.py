@@ -24,6 +24,7 @@ PROGRAM_FIELDS = {
     "comp_cap_days",
     "comp_budget_points",
     "agent_comp_max_points",
+    "tier_basis",
     "tier_period_days",
     "tier_grace_days",
 }

@@ -342,8 +342,8 @@ def order_status_changed(
     if to in PAID_LIKE and fact.state == OrderState.PLACED:
         fact.counted_number = counted_orders(workspace_id, fact.customer_id) + 1
         fact.state = OrderState.PAID
-        fact.updated_at = at
-        fact.save(update_fields=["counted_number", "state", "updated_at"])
+        fact.paid_at = fact.updated_at = at
+        fact.save(update_fields=["counted_number", "state", "paid_at", "updated_at"])
         _on_paid(actor=actor, program=program, account=account, fact=fact, at=at)
     elif to in {"cancelled", "returned"} and fact.state in {OrderState.PLACED, OrderState.PAID}:
         was_paid = fact.state == OrderState.PAID

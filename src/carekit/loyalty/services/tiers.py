@@ -1,4 +1,4 @@
-"""Tiers follow points earned over a rolling period (never the balance): up at once, down on a
+"""Tiers follow points earned or money spent over a rolling period (never the balance): up at once, down on a
 schedule after a grace period."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 
 from carekit.core.events import Actor, emit
-from carekit.loyalty.enums import EntryKind
-from carekit.loyalty.models import Account, LedgerEntry, Tier
+from carekit.loyalty.enums import EntryKind, OrderState, TierBasis
+from carekit.loyalty.models import Account, LedgerEntry, OrderFact, Tier
 
 
 def rolling_earned(account: Account, at: datetime) -> int:
@@ -23,8 +23,23 @@ def rolling_earned(account: Account, at: datetime) -> int:
     return max(earned - reversed_, 0)
 
 
+def rolling_spend(account: Account, at: datetime) -> int:
+    """Money (whole units) of counted orders paid in the period, net of partial returns."""
+    since = at - timedelta(days=account.program.tier_period_days)
+    paid = OrderFact.objects.filter(
+        workspace_id=account.workspace_id,
+        customer_id=account.customer_id,
+        state=OrderState.PAID,
+        paid_at__gte=since,
+    ).aggregate(total=Sum("total"), returned=Sum("returned_amount"))
+    return int((paid["total"] or 0) - (paid["returned"] or 0))
+
+
 def _qualified(account: Account, at: datetime) -> Tier | None:
-    earned = rolling_earned(account, at)
+    if account.program.tier_basis == TierBasis.SPEND:
+        earned = rolling_spend(account, at)
+    else:
+        earned = rolling_earned(account, at)
     return (
         Tier.objects.filter(program_id=account.program_id, threshold__lte=earned)
         .order_by("-threshold")

@@ -277,3 +277,19 @@ def test_no_program_no_effect(workspace, run):
     _pay(run, cid)
     assert Account.objects.count() == 0
     assert Quote.objects.count() == 0
+
+
+def test_tier_by_money_spent_over_the_period(workspace, run):
+    prog = factories.program(workspace, tier_basis="spend")
+    with transaction.atomic():
+        programs.tier_create(
+            actor=SYSTEM, program=prog, name="Silver", threshold=3000, multiplier=Decimal("1.5")
+        )
+    cid = factories.customer_id()
+    first = _pay(run, cid, total="2000.00")
+    assert public.balances(workspace.pk, cid).tier is None
+    _pay(run, cid, total="1500.00")
+    assert public.balances(workspace.pk, cid).tier == "Silver"
+    # A full return lowers spend below the threshold; the downgrade waits for the scheduled review.
+    run((STATUS, order_payload(first, cid, to="returned", frm="delivered")))
+    assert public.balances(workspace.pk, cid).tier == "Silver"

@@ -45,6 +45,7 @@ def _program_form(**changes):
         "comp_cap_days": 30,
         "comp_budget_points": 100000,
         "agent_comp_max_points": 500,
+        "tier_basis": "points",
         "tier_period_days": 365,
         "tier_grace_days": 30,
     }
