@@ -162,3 +162,11 @@ def test_liability_counts_expiring_windows(workspace):
     report = owner.get("/api/v1/loyalty/liability").json()
     assert report["expiring"] == {"30": 100, "60": 300, "90": 600}
     assert report["outstanding"] == 1000
+
+
+def test_screens_speak_russian(workspace):
+    owner = _client(workspace)
+    owner.cookies["django_language"] = "ru"
+    page = owner.get("/loyalty/rules/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Правила лояльности" in page
+    assert "Добавить правило" in page
