@@ -170,3 +170,83 @@ def test_screens_speak_russian(workspace):
     page = owner.get("/loyalty/rules/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Правила лояльности" in page
     assert "Добавить правило" in page
+
+
+def test_screen_configured_rules_counting_referrals_and_returns(
+    workspace, django_capture_on_commit_callbacks
+):
+    """Everything set up on the screens; orders arrive as customers' events; the counting rule holds."""
+    from carekit.loyalty import selectors
+    from carekit.loyalty.models import Account
+    from carekit.loyalty.services import checkout, referrals
+
+    owner = _client(workspace)
+    owner.post("/loyalty/", _program_form(return_window_days=14))
+    owner.post("/loyalty/rules/", {"kind": "cashback", "name": "5% back", "percent": "5"})
+    owner.post(
+        "/loyalty/rules/", {"kind": "discount_from_kth", "name": "10% from 3rd", "k": 3, "percent": "10"}
+    )
+    owner.post(
+        "/loyalty/rules/", {"kind": "referral_milestone", "name": "3 friends", "friends": 3, "points": 3000}
+    )
+    assert Rule.objects.count() == 3
+    prog = selectors.program(workspace.pk)
+
+    def events(*specs):
+        with django_capture_on_commit_callbacks(execute=True):
+            factories.emit_events(workspace, *specs)
+
+    def pay(cid, oid=None):
+        oid = oid or new_public_id("ord")
+        events(("customers.order.status_changed", order_payload(oid, cid, to="paid", frm="placed")))
+        return oid
+
+    def quote_discount(cid):
+        with transaction.atomic():
+            return checkout.quote_create(
+                actor=SYSTEM,
+                program=prog,
+                customer_id=cid,
+                points=0,
+                items=[{"sku": "X", "price": "1000.00"}],
+            ).rule_discount
+
+    # 10% from the 3rd purchase: the 3rd counted order itself; a cancelled one does not count.
+    cid = factories.customer_id()
+    first = pay(cid)
+    cancelled = pay(cid)
+    events(("customers.order.status_changed", order_payload(cancelled, cid, to="cancelled", frm="paid")))
+    pay(cid)
+    assert quote_discount(cid) == 100
+    # A return inside the window reverses the pending earn.
+    assert public.balances(workspace.pk, cid).pending == 100
+    events(("customers.order.status_changed", order_payload(first, cid, to="returned", frm="delivered")))
+    assert public.balances(workspace.pk, cid).pending == 50
+    assert quote_discount(cid) == 0  # one counted order is left, so the next would be only the 2nd
+
+    # 3,000 points when the 3rd referred friend pays.
+    referrer = factories.account(prog)
+    with transaction.atomic():
+        code = referrals.referral_code_get(actor=SYSTEM, account=referrer)
+    friends = [factories.customer_id() for _ in range(3)]
+    with transaction.atomic():
+        for friend in friends:
+            referrals.referral_attach(actor=SYSTEM, program=prog, code=code, referred_customer_id=friend)
+    pay(friends[0])
+    pay(friends[1])
+    assert public.balances(workspace.pk, referrer.customer_id).pending == 0
+    pay(friends[2])
+    referrer_bal = public.balances(workspace.pk, referrer.customer_id)
+    assert referrer_bal.pending + referrer_bal.available == 3000
+
+    # With no return window, a return after the points were spent creates a debt.
+    owner.post("/loyalty/", _program_form(return_window_days=0))
+    spender = factories.customer_id()
+    oid = pay(spender)
+    with transaction.atomic():
+        ledger.points_redeem(
+            actor=SYSTEM, account=Account.objects.get(customer_id=spender), points=50, idempotency_key="spend"
+        )
+    events(("customers.order.status_changed", order_payload(oid, spender, to="returned", frm="delivered")))
+    b = public.balances(workspace.pk, spender)
+    assert (b.available, b.debt) == (0, 50)
