@@ -6,8 +6,6 @@ import pytest
 from django.db import transaction
 from django.test import Client
 
-from carekit.accounts.enums import Role
-from carekit.accounts.principals import SESSION_WORKSPACE_KEY
 from carekit.core.ids import new_public_id
 from carekit.loyalty import public
 from carekit.loyalty.enums import RuleKind
@@ -20,14 +18,12 @@ from carekit.testing.tenants import add_member, make_user
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
-def _client(workspace, role=Role.OWNER) -> Client:
+def _client(workspace, role="owner") -> Client:
     user = make_user()
     add_member(workspace, role, user=user)
-    client = Client()
+    # The workspace header picks the workspace for a signed-in user, like the UI's workspace switcher.
+    client = Client(HTTP_X_CAREKIT_WORKSPACE=workspace.public_id)
     client.force_login(user)
-    session = client.session
-    session[SESSION_WORKSPACE_KEY] = workspace.public_id
-    session.save()
     return client
 
 
@@ -124,7 +120,7 @@ def test_rule_form_errors_show_and_change_nothing(workspace):
 
 
 def test_agent_can_read_but_not_change(workspace):
-    agent = _client(workspace, Role.AGENT)
+    agent = _client(workspace, "agent")
     assert agent.get("/loyalty/rules/").status_code == 200
     assert (
         agent.post("/loyalty/rules/", {"kind": RuleKind.WELCOME, "name": "w", "points": 5}).status_code == 403
