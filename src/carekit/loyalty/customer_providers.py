@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from django.db.models import Sum
+from django.db.models import Model, Sum
 from django.utils import timezone
 
 from carekit.core.events import Actor
@@ -38,7 +38,7 @@ from carekit.loyalty.services.ledger import Deltas
 
 ACTOR = Actor.system("customers.merge")
 
-REFERENCES: list[tuple[type, str]] = [
+REFERENCES: list[tuple[type[Model], str]] = [
     (Account, "customer_id"),
     (Coupon, "customer_id"),
     (CouponRedemption, "customer_id"),
@@ -216,7 +216,9 @@ def erase(workspace_id: int, customer_id: str) -> None:
     for model, field in REFERENCES:
         if model is Account:
             continue
-        model.objects.filter(workspace_id=workspace_id, **{field: customer_id}).update(**{field: marker})  # type: ignore[attr-defined]
+        model._default_manager.filter(workspace_id=workspace_id, **{field: customer_id}).update(
+            **{field: marker}
+        )
     Compensation.objects.filter(workspace_id=workspace_id, customer_id=marker).update(reason="")
 
 

@@ -56,7 +56,9 @@ class RuleForm(forms.Form):
 
     def __init__(self, *args: Any, campaigns: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["campaign_id"].choices = [("", "—"), *(campaigns or [])]  # type: ignore[attr-defined]
+        field = self.fields["campaign_id"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [("", "—"), *(campaigns or [])]
 
     def params(self) -> dict[str, Any]:
         """The rule's parameters for its kind, in the shape services.rules validates."""

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from carekit.core.events import Actor, emit
-from carekit.loyalty.enums import EntryKind, QuoteStatus
+from carekit.loyalty.enums import QuoteStatus
 from carekit.loyalty.errors import InsufficientPoints, InvalidAmount, LoyaltyError
 from carekit.loyalty.models import CouponRedemption, LedgerEntry, Program, Quote
 from carekit.loyalty.services import coupons, ledger
@@ -238,10 +238,9 @@ def quote_refund(
             details={"refundable": left},
         )
     if n and quote.redeem_entry is not None:
-        entry = ledger.redemption_refund(
+        ledger.redemption_refund(
             actor=actor, redemption=quote.redeem_entry, points=n, idempotency_key=key, at=at
         )
-        assert entry.kind == EntryKind.REVERSE
     quote.points_refunded += n
     if quote.points_refunded == quote.points:
         quote.status = QuoteStatus.REFUNDED

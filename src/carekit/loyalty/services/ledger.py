@@ -298,8 +298,8 @@ def redemption_refund(
     )
     if points > redemption.points - done:
         raise InvalidAmount("More points than were redeemed.", field="points", code="refund_exceeds_redeemed")
-    source = redemption.related if redemption.kind == EntryKind.CAPTURE else redemption
-    assert source is not None
+    # A captured hold's points left their lots with the hold entry; a direct redemption took them itself.
+    source = redemption.related if redemption.kind == EntryKind.CAPTURE and redemption.related else redemption
     entry = write_entry(
         account,
         kind=EntryKind.REVERSE,
