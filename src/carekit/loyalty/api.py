@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
@@ -180,7 +181,7 @@ def referral_code(request: HttpRequest, account_id: str) -> dict[str, Any]:
         code = referrals.referral_code_get(
             actor=p.actor, account=selectors.account(p.workspace_id, account_id)
         )
-    return {"code": code}
+    return {"code": code, "link": f"{settings.SITE_URL.rstrip('/')}/?ref={code}"}
 
 
 @router.post(

@@ -45,6 +45,7 @@ class RuleKind(models.TextChoices):
     NTH_ORDER_GIFT = "nth_order_gift", _("Gift on every N-th order")
     DISCOUNT_FROM_KTH = "discount_from_kth", _("Discount from the K-th purchase")
     WELCOME = "welcome", _("Welcome bonus")
+    BIRTHDAY = "birthday", _("Birthday bonus")
     REFERRAL = "referral", _("Referral reward")
     REFERRAL_MILESTONE = "referral_milestone", _("Referral milestone")
 

@@ -50,6 +50,7 @@ class RuleForm(forms.Form):
         RuleKind.NTH_ORDER_GIFT: ("n", "points", "campaign_id"),
         RuleKind.DISCOUNT_FROM_KTH: ("k", "percent"),
         RuleKind.WELCOME: ("points",),
+        RuleKind.BIRTHDAY: ("points",),
         RuleKind.REFERRAL: ("referrer_points", "referred_points"),
         RuleKind.REFERRAL_MILESTONE: ("friends", "points"),
     }

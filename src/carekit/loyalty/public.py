@@ -11,6 +11,7 @@ from carekit.core.events import Actor
 from carekit.loyalty import selectors
 from carekit.loyalty.enums import CompensationStatus
 from carekit.loyalty.services import compensation as _compensation
+from carekit.loyalty.services import rules as _rules
 
 
 @dataclass(frozen=True)
@@ -101,4 +102,12 @@ def compensation_grant(
         status = "granted" if record.status == CompensationStatus.GRANTED else "refused"
     return CompensationResult(
         status, record.public_id, record.refusal, record.points, record.coupon.code if record.coupon else None
+    )
+
+
+def birthday_bonus_grant(*, workspace_id: int, customer_id: str, year: int, actor: Actor) -> int:
+    """Apply the program's birthday rules to a customer whose birthday it is (once per year; a repeated
+    call grants nothing). Called by the context that owns birth dates. Returns the points granted."""
+    return _rules.customer_birthday(
+        actor=actor, workspace_id=workspace_id, customer_id=customer_id, year=year
     )

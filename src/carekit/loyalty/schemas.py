@@ -303,6 +303,7 @@ class ReferralOut(Schema):
 
 class ReferralCodeOut(Schema):
     code: str
+    link: str
 
 
 class LiabilityOut(Schema):

@@ -30,6 +30,7 @@ RULE_PARAMS: dict[str, set[str]] = {
     RuleKind.NTH_ORDER_GIFT: {"n", "points", "campaign_id"},
     RuleKind.DISCOUNT_FROM_KTH: {"k", "percent"},
     RuleKind.WELCOME: {"points"},
+    RuleKind.BIRTHDAY: {"points"},
     RuleKind.REFERRAL: {"referrer_points", "referred_points"},
     RuleKind.REFERRAL_MILESTONE: {"friends", "points"},
 }
@@ -65,7 +66,7 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind == RuleKind.NTH_ORDER_GIFT:
         _positive_int(params, "n")
         _positive_int(params, "points", required=not params.get("campaign_id"))
-    if kind in {RuleKind.WELCOME, RuleKind.REFERRAL_MILESTONE}:
+    if kind in {RuleKind.WELCOME, RuleKind.BIRTHDAY, RuleKind.REFERRAL_MILESTONE}:
         _positive_int(params, "points")
     if kind == RuleKind.REFERRAL_MILESTONE:
         _positive_int(params, "friends")
@@ -399,3 +400,29 @@ def customer_welcome(
             ref_id=customer_id,
             at=at,
         )
+
+
+def customer_birthday(
+    *, actor: Actor, workspace_id: int, customer_id: str, year: int, at: datetime | None = None
+) -> int:
+    """The birthday bonus, once per customer and year. The customers context owns birth dates and calls
+    this (through public) from its daily job; loyalty never stores the date. Returns points granted."""
+    at = at or timezone.now()
+    program = Program.objects.filter(workspace_id=workspace_id, active=True).first()
+    if program is None:
+        return 0
+    granted = 0
+    for rule in _active(program, RuleKind.BIRTHDAY):
+        account = ledger.account_ensure(program=program, customer_id=customer_id)
+        entry = _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=account,
+            points=int(rule.params["points"]),
+            key=f"birthday:{rule.pk}:{customer_id}:{year}",
+            ref_type="birthday",
+            ref_id=str(year),
+            at=at,
+        )
+        granted += entry.points if entry else 0
+    return granted

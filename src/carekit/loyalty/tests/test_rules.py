@@ -293,3 +293,25 @@ def test_tier_by_money_spent_over_the_period(workspace, run):
     # A full return lowers spend below the threshold; the downgrade waits for the scheduled review.
     run((STATUS, order_payload(first, cid, to="returned", frm="delivered")))
     assert public.balances(workspace.pk, cid).tier == "Silver"
+
+
+def test_birthday_bonus_once_a_year(workspace):
+    from carekit.testing.transactions import call_inside_transaction
+
+    prog = factories.program(workspace, return_window_days=0)
+    _rule(prog, RuleKind.BIRTHDAY, points=200)
+    cid = factories.customer_id()
+    grant = public.birthday_bonus_grant
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2026, actor=SYSTEM)
+        == 200
+    )
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2026, actor=SYSTEM)
+        == 0
+    )
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2027, actor=SYSTEM)
+        == 200
+    )
+    assert public.balances(workspace.pk, cid).available == 400
