@@ -175,6 +175,7 @@ class Lot(models.Model):
 class LotAllocation(models.Model):
     """Points taken from (positive) or put back into (negative) a lot; `source` is the taking entry."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations")
     source = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="+")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="allocations")

@@ -261,7 +261,5 @@ def campaign_find(workspace_id: int, ref: str) -> CouponCampaign:
         .first()
     )
     if found is None:
-        raise CouponNotFound(
-            "No such coupon template.", field="coupon_template", code="coupon_template_not_found"
-        )
+        raise CouponNotFound("No such coupon template.", field="coupon_template")
     return found

@@ -142,7 +142,9 @@ def take_lots(
             continue
         Lot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - n)
         lot.remaining -= n
-        allocations.append(LotAllocation(entry=entry, source=source, lot=lot, points=n))
+        allocations.append(
+            LotAllocation(workspace_id=entry.workspace_id, entry=entry, source=source, lot=lot, points=n)
+        )
         taken += n
     LotAllocation.objects.bulk_create(allocations)
     return taken
@@ -173,7 +175,9 @@ def give_back(account: Account, source: LedgerEntry, points: int, *, entry: Ledg
         n = min(net[lot.pk], left)
         Lot.objects.filter(pk=lot.pk).update(remaining=F("remaining") + n)
         lot.remaining += n
-        allocations.append(LotAllocation(entry=entry, source=source, lot=lot, points=-n))
+        allocations.append(
+            LotAllocation(workspace_id=entry.workspace_id, entry=entry, source=source, lot=lot, points=-n)
+        )
         due_sooner(account, lot.expires_at)
         left -= n
     LotAllocation.objects.bulk_create(allocations)

@@ -203,7 +203,7 @@ def test_coupon_conditions_windows_and_limits(api, acc, workspace):
     _error(_quote(api, acc, points=0, coupon_code="SHOES"), 422, "coupon_conditions_not_met")
     _error(_quote(api, acc, points=0, coupon_code="OLD"), 422, "coupon_expired")
     _error(_quote(api, acc, points=0, coupon_code="SOON"), 422, "coupon_not_started")
-    _error(_quote(api, acc, points=0, coupon_code="NOPE"), 404, "coupon_not_found")
+    _error(_quote(api, acc, points=0, coupon_code="NOPE"), 404, "not_found")
     once = _quote(api, acc, points=0, coupon_code="ONCE").json()
     assert once["free_delivery"] is True
     api.post(f"/loyalty/checkout/quotes/{once['id']}/redeem", {"idempotency_key": "o1"})
@@ -232,7 +232,7 @@ def test_generated_code_is_personal_and_unguessable(api, acc, workspace):
     ).json()
     assert again["id"] == issued["id"]
     stranger = factories.account(acc.program)
-    _error(_quote(api, stranger, points=0, coupon_code=issued["code"]), 404, "coupon_not_found")
+    _error(_quote(api, stranger, points=0, coupon_code=issued["code"]), 404, "not_found")
     assert (
         _quote(api, acc, points=0, coupon_code=issued["code"].lower()).json()["coupon_discount"] == "200.00"
     )
