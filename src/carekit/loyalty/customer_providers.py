@@ -28,6 +28,7 @@ from carekit.loyalty.models import (
     LedgerEntry,
     Lot,
     LotAllocation,
+    MergeMove,
     OrderFact,
     Program,
     Quote,
@@ -49,6 +50,19 @@ REFERENCES: list[tuple[type[Model], str]] = [
 ]
 
 
+# References that follow the customer into the survivor: order facts (so the counting rule sees the
+# merged profile's orders), personal coupons and their uses, compensations (so the cap spans both),
+# referrals. The account itself stays with its customer id; its points move by transfer entries.
+MOVABLE: dict[str, tuple[type[Model], str]] = {
+    "orderfact.customer_id": (OrderFact, "customer_id"),
+    "coupon.customer_id": (Coupon, "customer_id"),
+    "couponredemption.customer_id": (CouponRedemption, "customer_id"),
+    "compensation.customer_id": (Compensation, "customer_id"),
+    "referral.referrer_customer_id": (Referral, "referrer_customer_id"),
+    "referral.referred_customer_id": (Referral, "referred_customer_id"),
+}
+
+
 class MergeLike(Protocol):
     workspace_id: int
     survivor_id: str
@@ -68,9 +82,37 @@ def _accounts(ctx: MergeLike) -> tuple[Account, Account] | None:
     return survivor, merged
 
 
+def _move_references(ctx: MergeLike) -> None:
+    if MergeMove.objects.filter(workspace_id=ctx.workspace_id, merge_id=ctx.merge_id).exists():
+        return
+    survivor_referred = Referral.objects.filter(
+        workspace_id=ctx.workspace_id, referred_customer_id=ctx.survivor_id
+    ).exists()
+    for name, (model, field) in MOVABLE.items():
+        if name == "referral.referred_customer_id" and survivor_referred:
+            continue  # a customer is referred once; the survivor's own referral stands
+        rows = model._default_manager.filter(workspace_id=ctx.workspace_id, **{field: ctx.merged_id})
+        pks = list(rows.values_list("pk", flat=True))
+        if pks:
+            model._default_manager.filter(pk__in=pks).update(**{field: ctx.survivor_id})
+            MergeMove.objects.create(
+                workspace_id=ctx.workspace_id, merge_id=ctx.merge_id, reference=name, pks=pks
+            )
+
+
+def _move_references_back(ctx: MergeLike) -> None:
+    for move in MergeMove.objects.filter(workspace_id=ctx.workspace_id, merge_id=ctx.merge_id):
+        model, field = MOVABLE[move.reference]
+        model._default_manager.filter(pk__in=move.pks, **{field: ctx.survivor_id}).update(
+            **{field: ctx.merged_id}
+        )
+
+
 def merge(ctx: MergeLike) -> None:
     """Move the merged customer's points to the survivor: open holds are released, then one transfer
-    entry out of the merged account and one into the survivor's; the lots move with them."""
+    entry out of the merged account and one into the survivor's; the lots move with them. Order
+    facts, personal coupons, compensations and referrals follow the customer (see MOVABLE)."""
+    _move_references(ctx)
     pair = _accounts(ctx)
     if pair is None:
         return
@@ -121,6 +163,7 @@ def unmerge(ctx: MergeLike) -> None:
     """Give the restored customer back what was moved: its own lots with what remains in them, plus
     the points the survivor spent from them in between, taken from the survivor's available points;
     what the survivor cannot cover becomes the survivor's debt."""
+    _move_references_back(ctx)
     pair = _accounts(ctx)
     if pair is None:
         return

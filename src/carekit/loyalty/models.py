@@ -354,3 +354,18 @@ class Compensation(models.Model):
         indexes = [
             models.Index(fields=["program", "customer_id", "status", "created_at"], name="comp_customer")
         ]
+
+
+class MergeMove(models.Model):
+    """Rows a customer merge re-pointed to the survivor, so that the unmerge points back exactly those."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    merge_id = models.CharField(max_length=64)
+    reference = models.CharField(max_length=60)  # "<model>.<field>"
+    pks = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "merge_id", "reference"], name="merge_move_once")
+        ]

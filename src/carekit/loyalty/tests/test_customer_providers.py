@@ -108,3 +108,57 @@ def test_export_lists_balances_and_history(workspace):
     assert data["balances"]["available"] == 100
     assert [e["kind"] for e in data["entries"]] == ["earn"]
     assert customer_providers.export(workspace.pk, factories.customer_id()) == {}
+
+
+def test_merge_moves_order_facts_and_compensations_and_unmerge_moves_them_back(workspace):
+    from carekit.loyalty.models import Coupon, OrderFact
+    from carekit.loyalty.services import coupons, rules
+
+    factories.program(workspace)
+    survivor, merged = factories.customer_id(), factories.customer_id()
+    with transaction.atomic():
+        for cid in (survivor, merged, merged):
+            rules.order_status_changed(
+                actor=SYSTEM,
+                workspace_id=workspace.pk,
+                payload=factories.order_payload(
+                    factories.customer_id().replace("cus", "ord"), cid, to="paid", frm="placed"
+                ),
+            )
+        campaign = coupons.campaign_create(
+            actor=SYSTEM, workspace_id=workspace.pk, name="C", kind="fixed", value=5
+        )
+        coupons.coupon_issue(actor=SYSTEM, campaign=campaign, customer_id=merged, idempotency_key="c")
+    call_inside_transaction(
+        public.compensation_grant,
+        workspace_id=workspace.pk,
+        customer_id=merged,
+        reason="late",
+        idempotency_key="k1",
+        issuer="sla",
+        actor=SYSTEM,
+        points=10,
+    )
+    ctx = Ctx(workspace.pk, survivor, merged, "mrg_3")
+    call_inside_transaction(customer_providers.merge, ctx)
+    call_inside_transaction(customer_providers.merge, ctx)
+    assert rules.counted_orders(workspace.pk, survivor) == 3
+    assert Coupon.objects.get().customer_id == survivor
+    # The compensation cap now spans both profiles.
+    again = call_inside_transaction(
+        public.compensation_grant,
+        workspace_id=workspace.pk,
+        customer_id=survivor,
+        reason="late",
+        idempotency_key="k2",
+        issuer="sla",
+        actor=SYSTEM,
+        points=10,
+    )
+    assert (again.status, again.refusal) == ("refused", "cap")
+    call_inside_transaction(customer_providers.unmerge, ctx)
+    assert rules.counted_orders(workspace.pk, survivor) == 1
+    assert rules.counted_orders(workspace.pk, merged) == 2
+    assert OrderFact.objects.filter(customer_id=merged).count() == 2
+    assert Coupon.objects.get().customer_id == merged
+    assert public.balances(workspace.pk, merged).available == 10
