@@ -150,6 +150,19 @@ class Reference:
 
         return self.run(key, op)
 
+    def debit(self, key: str, points: int, at: datetime):
+        """A negative adjustment: spends like a redemption but cannot be refunded."""
+
+        def op():
+            self.settle(at)
+            if points > self.available:
+                raise Refused
+            self.available -= points
+            self._take(points, self._spend_order(), key)
+            return key
+
+        return self.run(key, op)
+
     def hold(self, key: str, points: int, at: datetime):
         def op():
             self.settle(at)

@@ -190,6 +190,34 @@ def _machine(workspace):
                 lambda: self.ref.reverse(key, earn_key, points, at),
             )
 
+        @rule(points=st.integers(-300, 300).filter(bool))
+        def adjust(self, points):
+            key, at = self.key(), self.clock
+            if points > 0:
+                expires = at + timedelta(days=365)  # the program's default lot lifetime
+                ref = lambda: self.ref.earn(key, points, at, None, expires)  # noqa: E731
+            else:
+                ref = lambda: self.ref.debit(key, -points, at)  # noqa: E731
+            self.both(
+                key,
+                lambda: ledger.points_adjust(
+                    actor=SYSTEM,
+                    account=self.account,
+                    points=points,
+                    idempotency_key=key,
+                    reason="fix",
+                    at=at,
+                ),
+                ref,
+            )
+
+        @rule()
+        def sweep(self):
+            at = self.clock
+            with transaction.atomic():
+                ledger.account_refresh(actor=SYSTEM, account=self.account, at=at)
+            self.ref.settle(at)
+
         @rule(hours=st.integers(1, 24 * 8))
         def tick(self, hours):
             self.clock += timedelta(hours=hours)
