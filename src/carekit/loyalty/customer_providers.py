@@ -154,7 +154,8 @@ def merge(ctx: MergeLike) -> None:
         ref_type="merge",
         ref_id=ctx.merge_id,
     )
-    Lot.objects.filter(account=merged, remaining__gt=0).update(account=survivor)
+    # All lots move, empty ones too: a later refund or return finds its lots, and so its account.
+    Lot.objects.filter(account=merged).update(account=survivor)
     # Lots moved in: make the survivor's next write look at what is due instead of trusting its mark.
     Account.objects.filter(pk=survivor.pk).update(next_due_at=now)
 

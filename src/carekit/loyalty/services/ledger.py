@@ -11,7 +11,7 @@ from django.utils import timezone
 from carekit.core.events import Actor, emit
 from carekit.loyalty.enums import EntryKind
 from carekit.loyalty.errors import InsufficientPoints, InvalidAmount, KeyReused
-from carekit.loyalty.models import Account, LedgerEntry, Lot, Program, Rule
+from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Program, Rule
 from carekit.loyalty.services.lots import (
     SPEND_ORDER,
     Deltas,
@@ -284,10 +284,14 @@ def hold_capture(
 def redemption_refund(
     *, actor: Actor, redemption: LedgerEntry, points: int, idempotency_key: str, at: datetime | None = None
 ) -> LedgerEntry:
-    """Return spent points (a cancelled or refunded order) into the lots they were taken from."""
+    """Return spent points (a cancelled or refunded order) into the lots they were taken from. After a
+    customer merge those lots belong to the survivor, and so do the points."""
     check_points(points)
     at = at or timezone.now()
-    account = lock(redemption.account)
+    # A captured hold's points left their lots with the hold entry; a direct redemption took them itself.
+    source = redemption.related if redemption.kind == EntryKind.CAPTURE and redemption.related else redemption
+    owner = LotAllocation.objects.filter(source=source).values_list("lot__account_id", flat=True).first()
+    account = lock(Account(pk=owner) if owner else redemption.account)
     replay = _replay(account, idempotency_key, (EntryKind.REVERSE,), points)
     if replay is not None:
         return replay
@@ -298,8 +302,6 @@ def redemption_refund(
     )
     if points > redemption.points - done:
         raise InvalidAmount("More points than were redeemed.", field="points", code="refund_exceeds_redeemed")
-    # A captured hold's points left their lots with the hold entry; a direct redemption took them itself.
-    source = redemption.related if redemption.kind == EntryKind.CAPTURE and redemption.related else redemption
     entry = write_entry(
         account,
         kind=EntryKind.REVERSE,
@@ -329,7 +331,13 @@ def earn_reverse(
     spent becomes debt; available never goes negative. Returns None when nothing is left to reverse."""
     check_points(points)
     at = at or timezone.now()
-    account = lock(earn.account)
+    own = Lot.objects.get(entry=earn)
+    # The lot's current owner pays: after a customer merge that is the survivor. A merge that committed
+    # while we waited for the lock moved the lot; follow it once (merges lock both accounts).
+    account = lock(own.account)
+    own.refresh_from_db()
+    if own.account_id != account.pk:
+        account = lock(own.account)
     replay = _replay(account, idempotency_key, (EntryKind.REVERSE,))
     if replay is not None:
         return replay
@@ -340,7 +348,7 @@ def earn_reverse(
     n = min(points, earn.points - done)
     if n <= 0:
         return None
-    own = Lot.objects.get(entry=earn)
+    own.refresh_from_db()
     from_own = min(own.remaining, n)
     others = list(
         Lot.objects.filter(account=account, pending=False, remaining__gt=0)

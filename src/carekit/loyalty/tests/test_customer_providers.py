@@ -162,3 +162,35 @@ def test_merge_moves_order_facts_and_compensations_and_unmerge_moves_them_back(w
     assert OrderFact.objects.filter(customer_id=merged).count() == 2
     assert Coupon.objects.get().customer_id == merged
     assert public.balances(workspace.pk, merged).available == 10
+
+
+def test_return_and_refund_after_a_merge_land_on_the_survivor(workspace):
+    from carekit.loyalty.services import rules
+
+    prog = factories.program(workspace, return_window_days=0)
+    with transaction.atomic():
+        rules.rule_create(actor=SYSTEM, program=prog, kind="cashback", name="5%", params={"percent": "5"})
+    survivor, merged = factories.account(prog, available=100), factories.account(prog, available=100)
+    with transaction.atomic():
+        rules.order_status_changed(
+            actor=SYSTEM,
+            workspace_id=workspace.pk,
+            payload=factories.order_payload("ord_m1", merged.customer_id, to="paid"),
+        )
+        spent = ledger.points_redeem(actor=SYSTEM, account=merged, points=30, idempotency_key="spend")
+    call_inside_transaction(
+        customer_providers.merge, Ctx(workspace.pk, survivor.customer_id, merged.customer_id, "mrg_4")
+    )
+    assert public.balances(workspace.pk, survivor.customer_id).available == 100 + 120
+    with transaction.atomic():
+        rules.order_status_changed(
+            actor=SYSTEM,
+            workspace_id=workspace.pk,
+            payload=factories.order_payload("ord_m1", merged.customer_id, to="returned"),
+        )
+        ledger.redemption_refund(actor=SYSTEM, redemption=spent, points=30, idempotency_key="refund")
+    assert public.balances(workspace.pk, survivor.customer_id).available == 220 - 50 + 30
+    b = public.balances(workspace.pk, merged.customer_id)
+    assert (b.available, b.debt) == (0, 0)
+    _sums_match(survivor)
+    _sums_match(merged)
