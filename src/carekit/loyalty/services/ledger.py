@@ -11,7 +11,7 @@ from django.utils import timezone
 from carekit.core.events import Actor, emit
 from carekit.loyalty.enums import EntryKind
 from carekit.loyalty.errors import InsufficientPoints, InvalidAmount, KeyReused
-from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Program, Rule
+from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Rule
 from carekit.loyalty.services.lots import (
     SPEND_ORDER,
     Deltas,
@@ -83,10 +83,6 @@ def _replay(
             "This idempotency key was already used for a different operation.", field="idempotency_key"
         )
     return entry
-
-
-def _unlock_at(program: Program, at: datetime) -> datetime | None:
-    return at + timedelta(days=program.return_window_days) if program.return_window_days else None
 
 
 def points_earn(
