@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from carekit.core.api import need, paginate
 from carekit.core.errors import NotAllowed
@@ -156,7 +156,7 @@ def list_entries(
     response={201: AccountOut},
     summary="A support correction (credit or debit)",
 )
-def adjust(request: HttpRequest, account_id: str, body: AdjustIn) -> tuple[int, dict[str, Any]]:
+def adjust(request: HttpRequest, account_id: str, body: AdjustIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         acc = selectors.account(p.workspace_id, account_id)
@@ -167,7 +167,7 @@ def adjust(request: HttpRequest, account_id: str, body: AdjustIn) -> tuple[int, 
             idempotency_key=body.idempotency_key,
             reason=body.reason,
         )
-    return 201, _account(selectors.account(p.workspace_id, account_id))
+    return Status(201, _account(selectors.account(p.workspace_id, account_id)))
 
 
 @router.post(
@@ -187,18 +187,21 @@ def referral_code(request: HttpRequest, account_id: str) -> dict[str, Any]:
 @router.post(
     "/loyalty/referrals", response={201: ReferralOut}, summary="Attach a referred customer to a code"
 )
-def attach_referral(request: HttpRequest, body: ReferralIn) -> tuple[int, dict[str, Any]]:
+def attach_referral(request: HttpRequest, body: ReferralIn) -> Status:
     p = need(request, "loyalty:checkout")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
         ref = referrals.referral_attach(
             actor=p.actor, program=prog, code=body.code, referred_customer_id=body.customer_id
         )
-    return 201, {
-        "referrer_id": ref.referrer_customer_id,
-        "referred_id": ref.referred_customer_id,
-        "status": ref.status,
-    }
+    return Status(
+        201,
+        {
+            "referrer_id": ref.referrer_customer_id,
+            "referred_id": ref.referred_customer_id,
+            "status": ref.status,
+        },
+    )
 
 
 @router.post(
@@ -206,7 +209,7 @@ def attach_referral(request: HttpRequest, body: ReferralIn) -> tuple[int, dict[s
     response={201: QuoteOut},
     summary="Price a basket: points allowed, coupon and rule discounts; holds the points",
 )
-def create_quote(request: HttpRequest, body: QuoteIn) -> tuple[int, dict[str, Any]]:
+def create_quote(request: HttpRequest, body: QuoteIn) -> Status:
     p = need(request, "loyalty:checkout")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
@@ -218,7 +221,7 @@ def create_quote(request: HttpRequest, body: QuoteIn) -> tuple[int, dict[str, An
             points=body.points,
             coupon_code=body.coupon_code,
         )
-    return 201, _quote(q)
+    return Status(201, _quote(q))
 
 
 @router.get("/loyalty/checkout/quotes/{quote_id}", response=QuoteOut)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from carekit.core.api import need, paginate
 from carekit.loyalty import selectors
@@ -63,11 +63,11 @@ def list_campaigns(request: HttpRequest, cursor: str | None = None, limit: int =
 
 
 @router.post("/loyalty/campaigns", response={201: CampaignOut}, summary="A coupon campaign (template)")
-def create_campaign(request: HttpRequest, body: CampaignIn) -> tuple[int, dict[str, Any]]:
+def create_campaign(request: HttpRequest, body: CampaignIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         c = coupons.campaign_create(actor=p.actor, workspace_id=p.workspace_id, **body.model_dump())
-    return 201, _campaign(c)
+    return Status(201, _campaign(c))
 
 
 @router.post(
@@ -75,9 +75,7 @@ def create_campaign(request: HttpRequest, body: CampaignIn) -> tuple[int, dict[s
     response={201: CouponOut},
     summary="A named promo code (stored normalized: case and spaces do not matter)",
 )
-def create_promo_code(
-    request: HttpRequest, campaign_id: str, body: PromoCodeIn
-) -> tuple[int, dict[str, Any]]:
+def create_promo_code(request: HttpRequest, campaign_id: str, body: PromoCodeIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         c = coupons.promo_code_create(
@@ -86,7 +84,7 @@ def create_promo_code(
             code=body.code,
             max_uses=body.max_uses,
         )
-    return 201, _coupon(c)
+    return Status(201, _coupon(c))
 
 
 @router.post(
@@ -94,7 +92,7 @@ def create_promo_code(
     response={201: CouponOut},
     summary="Issue an unguessable generated code to one customer",
 )
-def issue_coupon(request: HttpRequest, campaign_id: str, body: IssueIn) -> tuple[int, dict[str, Any]]:
+def issue_coupon(request: HttpRequest, campaign_id: str, body: IssueIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         c = coupons.coupon_issue(
@@ -104,7 +102,7 @@ def issue_coupon(request: HttpRequest, campaign_id: str, body: IssueIn) -> tuple
             idempotency_key=body.idempotency_key,
             max_uses=body.max_uses,
         )
-    return 201, _coupon(c)
+    return Status(201, _coupon(c))
 
 
 @router.get("/loyalty/coupons", response=CouponPage)
@@ -127,12 +125,12 @@ def list_rules(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.post("/loyalty/rules", response={201: RuleOut})
-def create_rule(request: HttpRequest, body: RuleIn) -> tuple[int, dict[str, Any]]:
+def create_rule(request: HttpRequest, body: RuleIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
         r = rules.rule_create(actor=p.actor, program=prog, **body.model_dump())
-    return 201, _rule(r)
+    return Status(201, _rule(r))
 
 
 @router.patch("/loyalty/rules/{rule_id}", response=RuleOut)
@@ -155,11 +153,11 @@ def list_tiers(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.post("/loyalty/tiers", response={201: TierOut})
-def create_tier(request: HttpRequest, body: TierIn) -> tuple[int, dict[str, Any]]:
+def create_tier(request: HttpRequest, body: TierIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
         t = programs.tier_create(
             actor=p.actor, program=prog, name=body.name, threshold=body.threshold, multiplier=body.multiplier
         )
-    return 201, _tier(t)
+    return Status(201, _tier(t))
