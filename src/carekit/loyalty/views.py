@@ -29,7 +29,7 @@ def _principal(request: HttpRequest, scope: str) -> Principal:
     return principal
 
 
-def _can_manage(request: HttpRequest, principal: Principal) -> bool:
+def _can_manage(principal: Principal) -> bool:
     return principal.has("loyalty:manage")
 
 
@@ -56,7 +56,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     fields = list(ProgramForm.base_fields)
     form = ProgramForm(request.POST or None, initial={f: getattr(program, f) for f in fields})
     if request.method == "POST":
-        if not _can_manage(request, p):
+        if not _can_manage(p):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -74,7 +74,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "error": error,
             "report": report,
             "bars": _chart(report["expiring"]),
-            "can_manage": _can_manage(request, p),
+            "can_manage": _can_manage(p),
         },
     )
 
@@ -85,7 +85,7 @@ def rules_view(request: HttpRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, campaigns=campaigns)
     error = ""
     if request.method == "POST":
-        if not _can_manage(request, p):
+        if not _can_manage(p):
             raise PermissionDenied
         try:
             with transaction.atomic(durable=True):
@@ -114,7 +114,7 @@ def rules_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "rules": selectors.rules(p.workspace_id).order_by("id"),
-            "can_manage": _can_manage(request, p),
+            "can_manage": _can_manage(p),
         },
     )
 
@@ -124,7 +124,7 @@ def tiers_view(request: HttpRequest) -> HttpResponse:
     form = TierForm(request.POST or None)
     error = ""
     if request.method == "POST":
-        if not _can_manage(request, p):
+        if not _can_manage(p):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -141,7 +141,7 @@ def tiers_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "tiers": selectors.tiers(p.workspace_id),
-            "can_manage": _can_manage(request, p),
+            "can_manage": _can_manage(p),
         },
     )
 
@@ -151,7 +151,7 @@ def coupons_view(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     error = ""
     if request.method == "POST":
-        if not _can_manage(request, p):
+        if not _can_manage(p):
             raise PermissionDenied
         if form.is_valid():
             data = dict(form.cleaned_data)
@@ -175,7 +175,7 @@ def coupons_view(request: HttpRequest) -> HttpResponse:
             "error": error,
             "campaigns": selectors.campaigns(p.workspace_id).order_by("id"),
             "codes": selectors.coupons(p.workspace_id).filter(customer_id="").order_by("id"),
-            "can_manage": _can_manage(request, p),
+            "can_manage": _can_manage(p),
         },
     )
 
