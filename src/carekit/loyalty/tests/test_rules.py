@@ -65,6 +65,12 @@ def test_cashback_5_percent_doubled_for_gold(workspace, run):
     regular, gold = factories.customer_id(), factories.customer_id()
     _pay(run, regular)
     assert public.balances(workspace.pk, regular).pending == 50
+    earned = Event.objects.get(type="loyalty.points.earned")
+    assert (earned.payload["customer_id"], earned.payload["points"], earned.payload["pending"]) == (
+        regular,
+        50,
+        True,
+    )
     assert public.balances(workspace.pk, regular).tier is None
     # Gold by points earned over the period (an earlier 2,000 order), not by the balance.
     _pay(run, gold, total="2000.00")
