@@ -17,4 +17,5 @@ urlpatterns = [
     path("", dashboard, name="home"),
     path("", include("carekit.accounts.urls")),
     path("", include("carekit.ui.urls")),
+    path("", include("carekit.loyalty.urls")),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from carekit.core.api import need, paginate
 from carekit.loyalty import selectors
@@ -37,8 +37,14 @@ def _campaign(c: CouponCampaign) -> dict[str, Any]:
 
 
 def _coupon(c: Coupon) -> dict[str, Any]:
-    return {"id": c.public_id, "code": c.code, "campaign_id": c.campaign.public_id, "customer_id": c.customer_id,
-            "max_uses": c.max_uses, "uses": c.uses}
+    return {
+        "id": c.public_id,
+        "code": c.code,
+        "campaign_id": c.campaign.public_id,
+        "customer_id": c.customer_id,
+        "max_uses": c.max_uses,
+        "uses": c.uses,
+    }
 
 
 def _rule(r: Rule) -> dict[str, Any]:
@@ -57,37 +63,52 @@ def list_campaigns(request: HttpRequest, cursor: str | None = None, limit: int =
 
 
 @router.post("/loyalty/campaigns", response={201: CampaignOut}, summary="A coupon campaign (template)")
-def create_campaign(request: HttpRequest, body: CampaignIn) -> tuple[int, dict[str, Any]]:
+def create_campaign(request: HttpRequest, body: CampaignIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         c = coupons.campaign_create(actor=p.actor, workspace_id=p.workspace_id, **body.model_dump())
-    return 201, _campaign(c)
+    return Status(201, _campaign(c))
 
 
-@router.post("/loyalty/campaigns/{campaign_id}/codes", response={201: CouponOut},
-             summary="A named promo code (stored normalized: case and spaces do not matter)")
-def create_promo_code(request: HttpRequest, campaign_id: str, body: PromoCodeIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/loyalty/campaigns/{campaign_id}/codes",
+    response={201: CouponOut},
+    summary="A named promo code (stored normalized: case and spaces do not matter)",
+)
+def create_promo_code(request: HttpRequest, campaign_id: str, body: PromoCodeIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
-        c = coupons.promo_code_create(actor=p.actor, campaign=selectors.campaign(p.workspace_id, campaign_id),
-                                      code=body.code, max_uses=body.max_uses)
-    return 201, _coupon(c)
+        c = coupons.promo_code_create(
+            actor=p.actor,
+            campaign=selectors.campaign(p.workspace_id, campaign_id),
+            code=body.code,
+            max_uses=body.max_uses,
+        )
+    return Status(201, _coupon(c))
 
 
-@router.post("/loyalty/campaigns/{campaign_id}/issue", response={201: CouponOut},
-             summary="Issue an unguessable generated code to one customer")
-def issue_coupon(request: HttpRequest, campaign_id: str, body: IssueIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/loyalty/campaigns/{campaign_id}/issue",
+    response={201: CouponOut},
+    summary="Issue an unguessable generated code to one customer",
+)
+def issue_coupon(request: HttpRequest, campaign_id: str, body: IssueIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
-        c = coupons.coupon_issue(actor=p.actor, campaign=selectors.campaign(p.workspace_id, campaign_id),
-                                 customer_id=body.customer_id, idempotency_key=body.idempotency_key,
-                                 max_uses=body.max_uses)
-    return 201, _coupon(c)
+        c = coupons.coupon_issue(
+            actor=p.actor,
+            campaign=selectors.campaign(p.workspace_id, campaign_id),
+            customer_id=body.customer_id,
+            idempotency_key=body.idempotency_key,
+            max_uses=body.max_uses,
+        )
+    return Status(201, _coupon(c))
 
 
 @router.get("/loyalty/coupons", response=CouponPage)
-def list_coupons(request: HttpRequest, customer_id: str | None = None, cursor: str | None = None,
-                 limit: int = 50) -> dict[str, Any]:
+def list_coupons(
+    request: HttpRequest, customer_id: str | None = None, cursor: str | None = None, limit: int = 50
+) -> dict[str, Any]:
     p = need(request, "loyalty:read")
     qs = selectors.coupons(p.workspace_id)
     if customer_id:
@@ -104,20 +125,23 @@ def list_rules(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.post("/loyalty/rules", response={201: RuleOut})
-def create_rule(request: HttpRequest, body: RuleIn) -> tuple[int, dict[str, Any]]:
+def create_rule(request: HttpRequest, body: RuleIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
         r = rules.rule_create(actor=p.actor, program=prog, **body.model_dump())
-    return 201, _rule(r)
+    return Status(201, _rule(r))
 
 
 @router.patch("/loyalty/rules/{rule_id}", response=RuleOut)
 def patch_rule(request: HttpRequest, rule_id: str, body: RulePatch) -> dict[str, Any]:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
-        r = rules.rule_update(actor=p.actor, rule=selectors.rule(p.workspace_id, rule_id),
-                              changes=body.model_dump(exclude_unset=True))
+        r = rules.rule_update(
+            actor=p.actor,
+            rule=selectors.rule(p.workspace_id, rule_id),
+            changes=body.model_dump(exclude_unset=True),
+        )
     return _rule(r)
 
 
@@ -129,10 +153,11 @@ def list_tiers(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.post("/loyalty/tiers", response={201: TierOut})
-def create_tier(request: HttpRequest, body: TierIn) -> tuple[int, dict[str, Any]]:
+def create_tier(request: HttpRequest, body: TierIn) -> Status:
     p = need(request, "loyalty:manage")
     with transaction.atomic(durable=True):
         prog = programs.program_ensure(actor=p.actor, workspace_id=p.workspace_id)
-        t = programs.tier_create(actor=p.actor, program=prog, name=body.name, threshold=body.threshold,
-                                 multiplier=body.multiplier)
-    return 201, _tier(t)
+        t = programs.tier_create(
+            actor=p.actor, program=prog, name=body.name, threshold=body.threshold, multiplier=body.multiplier
+        )
+    return Status(201, _tier(t))

@@ -7,6 +7,11 @@ class Rounding(models.TextChoices):
     HALF_UP = "half_up", _("Round half up")
 
 
+class TierBasis(models.TextChoices):
+    POINTS = "points", _("Points earned")
+    SPEND = "spend", _("Money spent")
+
+
 class EntryKind(models.TextChoices):
     EARN = "earn", _("Earned")
     UNLOCK = "unlock", _("Unlocked")
@@ -40,6 +45,7 @@ class RuleKind(models.TextChoices):
     NTH_ORDER_GIFT = "nth_order_gift", _("Gift on every N-th order")
     DISCOUNT_FROM_KTH = "discount_from_kth", _("Discount from the K-th purchase")
     WELCOME = "welcome", _("Welcome bonus")
+    BIRTHDAY = "birthday", _("Birthday bonus")
     REFERRAL = "referral", _("Referral reward")
     REFERRAL_MILESTONE = "referral_milestone", _("Referral milestone")
 

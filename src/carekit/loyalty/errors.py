@@ -24,8 +24,8 @@ class KeyReused(Conflict):
 
 
 class CouponError(LoyaltyError):
-    """Raised with a specific code: coupon_not_found, coupon_expired, coupon_not_started,
-    coupon_limit_reached, coupon_conditions_not_met, coupon_not_yours."""
+    """Raised with a specific code: coupon_expired, coupon_not_started, coupon_limit_reached,
+    coupon_conditions_not_met. An unknown code is CouponNotFound (404 not_found, field "code")."""
 
     code = "coupon_invalid"
     status = 422
@@ -34,10 +34,12 @@ class CouponError(LoyaltyError):
 class CouponNotFound(CouponError):
     """Unknown codes and templates, including another workspace's: a 404 that reveals nothing."""
 
-    code = "coupon_not_found"
+    code = "not_found"
     status = 404
 
 
 class ReferralNotFound(LoyaltyError):
-    code = "referral_not_found"
+    """An unknown referral code, including another workspace's."""
+
+    code = "not_found"
     status = 404

@@ -20,9 +20,8 @@ from carekit.loyalty.enums import (
     ReferralStatus,
     Rounding,
     RuleKind,
+    TierBasis,
 )
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 class Program(models.Model):
@@ -44,6 +43,10 @@ class Program(models.Model):
     comp_cap_days = models.PositiveIntegerField(default=30)
     comp_budget_points = models.PositiveBigIntegerField(default=100_000)
     comp_budget_used = models.PositiveBigIntegerField(default=0)
+    # The most points one compensation may carry when granted by someone who cannot manage the program
+    # (agents and supervisors); owners, admins and marketers are bound only by the cap and the budget.
+    agent_comp_max_points = models.PositiveBigIntegerField(default=500)
+    tier_basis = models.CharField(max_length=10, choices=TierBasis.choices, default=TierBasis.POINTS)
     tier_period_days = models.PositiveIntegerField(default=365)
     tier_grace_days = models.PositiveIntegerField(default=30)
     created_at = models.DateTimeField(default=timezone.now)
@@ -89,7 +92,11 @@ class Account(models.Model):
     debt = models.BigIntegerField(default=0)
     tier = models.ForeignKey(Tier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier_since = models.DateTimeField(null=True, blank=True)
-    referral_code = models.CharField(max_length=32, null=True, blank=True)
+    # NULL, not "", so that the unique constraint ignores accounts without a code.
+    referral_code = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    # The earliest moment a lot may need unlocking or expiring (never later than the truth; NULL when
+    # nothing is due). It lets every write skip the due-lots query until something is due.
+    next_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -168,6 +175,7 @@ class Lot(models.Model):
 class LotAllocation(models.Model):
     """Points taken from (positive) or put back into (negative) a lot; `source` is the taking entry."""
 
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="allocations")
     source = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="+")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="allocations")
@@ -201,10 +209,11 @@ class OrderFact(models.Model):
     order_id = models.CharField(max_length=64)
     customer_id = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=OrderState.choices, default=OrderState.PLACED)
-    total = models.DecimalField(**MONEY, default=Decimal("0"))
-    returned_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    returned_amount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     items = models.JSONField(default=list)
     counted_number = models.PositiveIntegerField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -217,8 +226,8 @@ class CouponCampaign(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=15, choices=CouponKind.choices)
-    value = models.DecimalField(**MONEY, default=Decimal("0"))
-    min_order = models.DecimalField(**MONEY, default=Decimal("0"))
+    value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    min_order = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     categories = models.JSONField(default=list, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
@@ -243,7 +252,8 @@ class Coupon(models.Model):
     customer_id = models.CharField(max_length=64, blank=True, default="")
     max_uses = models.PositiveIntegerField(null=True, blank=True)
     uses = models.PositiveIntegerField(default=0)
-    issue_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL for named codes, so that the unique constraint covers only issued ones.
+    issue_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -251,7 +261,8 @@ class Coupon(models.Model):
             models.UniqueConstraint(fields=["workspace", "code"], name="coupon_code_unique"),
             models.UniqueConstraint(fields=["workspace", "issue_key"], name="coupon_issue_once"),
             models.CheckConstraint(
-                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")), name="coupon_uses_kept"
+                condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                name="coupon_uses_kept",
             ),
         ]
 
@@ -268,15 +279,15 @@ class Quote(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="quotes")
     status = models.CharField(max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
     items = models.JSONField(default=list)
-    basket_total = models.DecimalField(**MONEY)
+    basket_total = models.DecimalField(max_digits=14, decimal_places=2)
     points = models.BigIntegerField(default=0)
-    points_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    points_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    coupon_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    coupon_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     free_delivery = models.BooleanField(default=False)
     gift = models.BooleanField(default=False)
     rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    rule_discount = models.DecimalField(**MONEY, default=Decimal("0"))
+    rule_discount = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     hold_entry = models.ForeignKey(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -340,4 +351,21 @@ class Compensation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["program", "idempotency_key"], name="compensation_key_once"),
         ]
-        indexes = [models.Index(fields=["program", "customer_id", "status", "created_at"], name="comp_customer")]
+        indexes = [
+            models.Index(fields=["program", "customer_id", "status", "created_at"], name="comp_customer")
+        ]
+
+
+class MergeMove(models.Model):
+    """Rows a customer merge re-pointed to the survivor, so that the unmerge points back exactly those."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    merge_id = models.CharField(max_length=64)
+    reference = models.CharField(max_length=60)  # "<model>.<field>"
+    pks = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "merge_id", "reference"], name="merge_move_once")
+        ]

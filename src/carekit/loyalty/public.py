@@ -11,6 +11,7 @@ from carekit.core.events import Actor
 from carekit.loyalty import selectors
 from carekit.loyalty.enums import CompensationStatus
 from carekit.loyalty.services import compensation as _compensation
+from carekit.loyalty.services import rules as _rules
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ def balances(workspace_id: int, customer_id: str) -> Balances:
     acc = selectors.account_for_customer(workspace_id, customer_id)
     if acc is None:
         return Balances(0, 0, 0, 0)
-    return Balances(acc.pending, acc.available, acc.held, acc.debt, acc.tier.name if acc.tier else None,
-                    acc.public_id)
+    return Balances(
+        acc.pending, acc.available, acc.held, acc.debt, acc.tier.name if acc.tier else None, acc.public_id
+    )
 
 
 def account_summary(workspace_id: int, customer_id: str, *, history: int = 10) -> AccountSummary:
@@ -60,10 +62,14 @@ def account_summary(workspace_id: int, customer_id: str, *, history: int = 10) -
     acc = selectors.account_for_customer(workspace_id, customer_id)
     if acc is None:
         return AccountSummary(Balances(0, 0, 0, 0), (), ())
-    lots = tuple(LotView(lot.remaining, lot.pending, lot.expires_at)
-                 for lot in selectors.live_lots(workspace_id, acc.pk))
-    recent = tuple((e.kind, e.points, e.created_at)
-                   for e in selectors.entries(workspace_id, acc.pk).order_by("-id")[:history])
+    lots = tuple(
+        LotView(lot.remaining, lot.pending, lot.expires_at)
+        for lot in selectors.live_lots(workspace_id, acc.pk)
+    )
+    recent = tuple(
+        (e.kind, e.points, e.created_at)
+        for e in selectors.entries(workspace_id, acc.pk).order_by("-id")[:history]
+    )
     return AccountSummary(balances(workspace_id, customer_id), lots, recent)
 
 
@@ -81,12 +87,27 @@ def compensation_grant(
     """Compensate a customer once per key, within the per-customer cap (across all issuers) and the
     program's budget. A refusal is recorded and returned, not raised."""
     record, new = _compensation.compensation_grant(
-        actor=actor, workspace_id=workspace_id, customer_id=customer_id, reason=reason,
-        idempotency_key=idempotency_key, issuer=issuer, points=points, coupon_template=coupon_template,
+        actor=actor,
+        workspace_id=workspace_id,
+        customer_id=customer_id,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        issuer=issuer,
+        points=points,
+        coupon_template=coupon_template,
     )
     if not new:
         status = "duplicate"
     else:
         status = "granted" if record.status == CompensationStatus.GRANTED else "refused"
-    return CompensationResult(status, record.public_id, record.refusal, record.points,
-                              record.coupon.code if record.coupon else None)
+    return CompensationResult(
+        status, record.public_id, record.refusal, record.points, record.coupon.code if record.coupon else None
+    )
+
+
+def birthday_bonus_grant(*, workspace_id: int, customer_id: str, year: int, actor: Actor) -> int:
+    """Apply the program's birthday rules to a customer whose birthday it is (once per year; a repeated
+    call grants nothing). Called by the context that owns birth dates. Returns the points granted."""
+    return _rules.customer_birthday(
+        actor=actor, workspace_id=workspace_id, customer_id=customer_id, year=year
+    )

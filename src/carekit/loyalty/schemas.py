@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import Field, StrictInt
 
 from carekit.core.api import StrictSchema
-from carekit.loyalty.enums import CouponKind, RuleKind
+from carekit.loyalty.enums import CouponKind, RuleKind, TierBasis
 
 Key = Field(min_length=1, max_length=150, description="Retries with the same key return the first result.")
 
@@ -32,6 +32,8 @@ class ProgramOut(Schema):
     comp_cap_days: int
     comp_budget_points: int
     comp_budget_used: int
+    agent_comp_max_points: int
+    tier_basis: str
     tier_period_days: int
     tier_grace_days: int
 
@@ -50,6 +52,8 @@ class ProgramPatch(StrictSchema):
     comp_cap_points: StrictInt | None = Field(None, ge=0)
     comp_cap_days: StrictInt | None = Field(None, ge=1, le=3650)
     comp_budget_points: StrictInt | None = Field(None, ge=0)
+    agent_comp_max_points: StrictInt | None = Field(None, ge=0)
+    tier_basis: TierBasis | None = None
     tier_period_days: StrictInt | None = Field(None, ge=1, le=3650)
     tier_grace_days: StrictInt | None = Field(None, ge=0, le=3650)
 
@@ -299,6 +303,7 @@ class ReferralOut(Schema):
 
 class ReferralCodeOut(Schema):
     code: str
+    link: str
 
 
 class LiabilityOut(Schema):

@@ -28,7 +28,11 @@ def program(workspace_id: int) -> Program | None:
 
 
 def account_for_customer(workspace_id: int, customer_id: str) -> Account | None:
-    return Account.objects.filter(workspace_id=workspace_id, customer_id=customer_id).select_related("tier").first()
+    return (
+        Account.objects.filter(workspace_id=workspace_id, customer_id=customer_id)
+        .select_related("tier")
+        .first()
+    )
 
 
 def account(workspace_id: int, account_id: str) -> Account:
@@ -45,12 +49,14 @@ def entries(workspace_id: int, account_pk: int) -> QuerySet[LedgerEntry]:
 
 def live_lots(workspace_id: int, account_pk: int) -> QuerySet[Lot]:
     return Lot.objects.filter(workspace_id=workspace_id, account_id=account_pk, remaining__gt=0).order_by(
-        "expires_at", "id")
+        "expires_at", "id"
+    )
 
 
 def quote(workspace_id: int, quote_id: str) -> Quote:
     return Quote.objects.select_related("account", "coupon", "hold_entry").get(
-        workspace_id=workspace_id, public_id=quote_id)
+        workspace_id=workspace_id, public_id=quote_id
+    )
 
 
 def rules(workspace_id: int) -> QuerySet[Rule]:
@@ -87,13 +93,16 @@ def liability(workspace_id: int, *, now: datetime | None = None) -> dict[str, An
     prog = program(workspace_id)
     value = prog.point_value if prog else Decimal("1")
     totals = Account.objects.filter(workspace_id=workspace_id).aggregate(
-        pending=Sum("pending"), available=Sum("available"), held=Sum("held"), debt=Sum("debt"))
+        pending=Sum("pending"), available=Sum("available"), held=Sum("held"), debt=Sum("debt")
+    )
     totals = {k: v or 0 for k, v in totals.items()}
     outstanding = totals["pending"] + totals["available"] + totals["held"]
     lots = Lot.objects.filter(workspace_id=workspace_id, remaining__gt=0, expires_at__isnull=False)
     expiring = {
         str(days): lots.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=days)).aggregate(
-            n=Sum("remaining"))["n"] or 0
+            n=Sum("remaining")
+        )["n"]
+        or 0
         for days in (30, 60, 90)
     }
     return {

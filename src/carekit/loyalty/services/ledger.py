@@ -3,20 +3,54 @@ counters, under the account's row lock (ADR 0101). Services run inside the calle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from carekit.core.events import Actor, emit
-from carekit.core.ids import new_public_id
-from carekit.loyalty.enums import EntryKind, QuoteStatus
+from carekit.loyalty.enums import EntryKind
 from carekit.loyalty.errors import InsufficientPoints, InvalidAmount, KeyReused
-from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Program, Quote, Rule
+from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Rule
+from carekit.loyalty.services.lots import (
+    SPEND_ORDER,
+    Deltas,
+    account_ensure,
+    due_sooner,
+    give_back,
+    hold_outstanding,
+    lock,
+    lock_many,
+    release_hold,
+    settle_time,
+    take_lots,
+    write_entry,
+)
 
-SPEND_ORDER = (F("expires_at").asc(nulls_last=True), "id")
+# The lot mechanics live in services.lots; callers use this module as the one entry point.
+__all__ = [
+    "SPEND_ORDER",
+    "Deltas",
+    "account_ensure",
+    "account_refresh",
+    "check_points",
+    "due_sooner",
+    "earn_reverse",
+    "hold_capture",
+    "hold_outstanding",
+    "hold_release",
+    "lock",
+    "lock_many",
+    "lot_warn_expiring",
+    "points_adjust",
+    "points_earn",
+    "points_hold",
+    "points_redeem",
+    "redemption_refund",
+    "settle_time",
+    "take_lots",
+    "write_entry",
+]
 
 
 def check_points(points: object, *, allow_zero: bool = False) -> int:
@@ -28,180 +62,27 @@ def check_points(points: object, *, allow_zero: bool = False) -> int:
     return points
 
 
-def account_ensure(*, program: Program, customer_id: str) -> Account:
-    """The customer's account in the program, created on first use (race-safe on the unique key)."""
-    if not customer_id or len(customer_id) > 64:
-        raise InvalidAmount("A customer id is required.", field="customer_id", code="invalid_customer")
-    account = Account.objects.filter(program=program, customer_id=customer_id).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(
-                workspace_id=program.workspace_id, program=program, customer_id=customer_id
-            )
-    except IntegrityError:
-        return Account.objects.get(program=program, customer_id=customer_id)
-
-
-def lock(account: Account) -> Account:
-    """Take the account's row lock; every balance check happens after this (ADR 0101)."""
-    return Account.objects.select_for_update().select_related("program").get(pk=account.pk)
-
-
-def lock_many(accounts: list[Account]) -> list[Account]:
-    """Lock several accounts in ascending primary-key order, the one order every writer uses."""
-    by_pk = {a.pk: a for a in accounts}
-    rows = {
-        a.pk: a
-        for a in Account.objects.select_for_update().select_related("program").filter(pk__in=sorted(by_pk))
-        .order_by("pk")
-    }
-    return [rows[a.pk] for a in accounts]
-
-
-def _replay(account: Account, key: str, kinds: tuple[str, ...], points: int | None = None) -> LedgerEntry | None:
+def _replay(
+    account: Account, key: str, kinds: tuple[str, ...], points: int | None = None
+) -> LedgerEntry | None:
     if not key or len(key) > 200:
-        raise InvalidAmount("An idempotency key (1-200 characters) is required.", field="idempotency_key",
-                            code="idempotency_key_required")
+        raise InvalidAmount(
+            "An idempotency key (1-200 characters) is required.",
+            field="idempotency_key",
+            code="idempotency_key_required",
+        )
     entry = LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).first()
     if entry is None:
         return None
-    if entry.account_id != account.pk or entry.kind not in kinds or (points is not None and entry.points != points):
-        raise KeyReused("This idempotency key was already used for a different operation.",
-                        field="idempotency_key")
-    return entry
-
-
-@dataclass
-class Deltas:
-    pending: int = 0
-    available: int = 0
-    held: int = 0
-    debt: int = 0
-
-
-def write_entry(
-    account: Account,
-    *,
-    kind: str,
-    key: str,
-    points: int,
-    d: Deltas,
-    actor: Actor,
-    at: datetime,
-    related: LedgerEntry | None = None,
-    rule: Rule | None = None,
-    ref_type: str = "",
-    ref_id: str = "",
-    reason: str = "",
-) -> LedgerEntry:
-    entry = LedgerEntry.objects.create(
-        workspace_id=account.workspace_id,
-        program_id=account.program_id,
-        account=account,
-        kind=kind,
-        idempotency_key=key,
-        points=points,
-        d_pending=d.pending,
-        d_available=d.available,
-        d_held=d.held,
-        d_debt=d.debt,
-        related=related,
-        rule=rule,
-        ref_type=ref_type,
-        ref_id=ref_id,
-        reason=reason[:200],
-        actor=str(actor)[:80],
-        created_at=at,
-    )
-    if d.pending or d.available or d.held or d.debt:
-        Account.objects.filter(pk=account.pk).update(
-            pending=F("pending") + d.pending,
-            available=F("available") + d.available,
-            held=F("held") + d.held,
-            debt=F("debt") + d.debt,
+    if (
+        entry.account_id != account.pk
+        or entry.kind not in kinds
+        or (points is not None and entry.points != points)
+    ):
+        raise KeyReused(
+            "This idempotency key was already used for a different operation.", field="idempotency_key"
         )
-        account.pending += d.pending
-        account.available += d.available
-        account.held += d.held
-        account.debt += d.debt
     return entry
-
-
-def take_lots(account: Account, points: int, *, entry: LedgerEntry, source: LedgerEntry, at: datetime,
-          lots: list[Lot] | None = None) -> int:
-    """Take up to `points` from available lots, soonest-expiring first; returns what was taken."""
-    if lots is None:
-        lots = list(Lot.objects.filter(account=account, pending=False, remaining__gt=0).order_by(*SPEND_ORDER))
-    taken = 0
-    allocations = []
-    for lot in lots:
-        if taken >= points:
-            break
-        n = min(lot.remaining, points - taken)
-        if n <= 0:
-            continue
-        Lot.objects.filter(pk=lot.pk).update(remaining=F("remaining") - n)
-        lot.remaining -= n
-        allocations.append(LotAllocation(entry=entry, source=source, lot=lot, points=n))
-        taken += n
-    LotAllocation.objects.bulk_create(allocations)
-    return taken
-
-
-def _give_back(source: LedgerEntry, points: int, *, entry: LedgerEntry) -> list[tuple[Lot, int]]:
-    """Put up to `points` back into the lots `source` took them from, latest-expiring first."""
-    net: dict[int, int] = {}
-    for row in LotAllocation.objects.filter(source=source).values("lot_id").annotate(n=Sum("points")):
-        if row["n"] > 0:
-            net[row["lot_id"]] = row["n"]
-    lots = Lot.objects.filter(pk__in=list(net)).order_by(F("expires_at").desc(nulls_first=True), "-id")
-    returned: list[tuple[Lot, int]] = []
-    left = points
-    allocations = []
-    for lot in lots:
-        if left <= 0:
-            break
-        n = min(net[lot.pk], left)
-        Lot.objects.filter(pk=lot.pk).update(remaining=F("remaining") + n)
-        lot.remaining += n
-        allocations.append(LotAllocation(entry=entry, source=source, lot=lot, points=-n))
-        returned.append((lot, n))
-        left -= n
-    LotAllocation.objects.bulk_create(allocations)
-    return returned
-
-
-def settle_time(account: Account, *, actor: Actor, at: datetime) -> None:
-    """Apply what the clock has made due on a locked account: unlock lots past the return window,
-    expire lots past their expiry, release holds of expired quotes. Every locked write calls it first, so
-    balances are exact whenever they are used, not only after the periodic sweep."""
-    due = Lot.objects.filter(account=account, remaining__gt=0).filter(
-        Q(pending=True, unlock_at__lte=at) | Q(expires_at__lte=at)
-    ).order_by("id")
-    for lot in due:
-        if lot.pending and lot.unlock_at is not None and lot.unlock_at <= at:
-            write_entry(account, kind=EntryKind.UNLOCK, key=f"unlock:{lot.pk}", points=lot.remaining,
-                           d=Deltas(pending=-lot.remaining, available=lot.remaining), actor=actor, at=at,
-                           ref_type="lot", ref_id=str(lot.pk))
-            Lot.objects.filter(pk=lot.pk).update(pending=False)
-            lot.pending = False
-        if lot.expires_at is not None and lot.expires_at <= at:
-            n = lot.remaining
-            bucket = Deltas(pending=-n) if lot.pending else Deltas(available=-n)
-            entry = write_entry(account, kind=EntryKind.EXPIRE, key=new_public_id("exp"), points=n, d=bucket,
-                           actor=actor, at=at, ref_type="lot", ref_id=str(lot.pk))
-            take_lots(account, n, entry=entry, source=entry, at=at, lots=[lot])
-    Lot.objects.filter(account=account, remaining=0, pending=True, unlock_at__lte=at).update(pending=False)
-    for quote in Quote.objects.filter(account=account, status=QuoteStatus.OPEN, expires_at__lte=at):
-        if quote.hold_entry is not None:
-            _release(account, quote.hold_entry, key=f"expire-hold:{quote.pk}", actor=actor, at=at)
-        Quote.objects.filter(pk=quote.pk).update(status=QuoteStatus.EXPIRED)
-
-
-def _unlock_at(program: Program, at: datetime) -> datetime | None:
-    return at + timedelta(days=program.return_window_days) if program.return_window_days else None
 
 
 def points_earn(
@@ -235,21 +116,61 @@ def points_earn(
     rest = points - settled
     pending = locked_until is not None and locked_until > at
     d = Deltas(debt=-settled, pending=rest if pending else 0, available=0 if pending else rest)
-    entry = write_entry(account, kind=kind, key=idempotency_key, points=points, d=d, actor=actor, at=at, rule=rule,
-                   ref_type=ref_type, ref_id=ref_id, reason=reason)
-    Lot.objects.create(workspace_id=account.workspace_id, account=account, entry=entry, points=points,
-                       remaining=rest, pending=pending, unlock_at=locked_until if pending else None,
-                       expires_at=expires_at, created_at=at)
-    emit(workspace_id=account.workspace_id, type="loyalty.points.earned", subject_type="loyalty_account",
-         subject_id=account.public_id, actor=actor,
-         payload={"account_id": account.public_id, "customer_id": account.customer_id, "points": points,
-                  "entry_id": entry.public_id, "pending": pending, "debt_settled": settled,
-                  "ref_type": ref_type, "ref_id": ref_id})
+    entry = write_entry(
+        account,
+        kind=kind,
+        key=idempotency_key,
+        points=points,
+        d=d,
+        actor=actor,
+        at=at,
+        rule=rule,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        reason=reason,
+        due=min((t for t in (locked_until if pending else None, expires_at) if t is not None), default=None)
+        if rest
+        else None,
+    )
+    Lot.objects.create(
+        workspace_id=account.workspace_id,
+        account=account,
+        entry=entry,
+        points=points,
+        remaining=rest,
+        pending=pending,
+        unlock_at=locked_until if pending else None,
+        expires_at=expires_at,
+        created_at=at,
+    )
+    emit(
+        workspace_id=account.workspace_id,
+        type="loyalty.points.earned",
+        subject_type="loyalty_account",
+        subject_id=account.public_id,
+        actor=actor,
+        payload={
+            "account_id": account.public_id,
+            "customer_id": account.customer_id,
+            "points": points,
+            "entry_id": entry.public_id,
+            "pending": pending,
+            "debt_settled": settled,
+            "ref_type": ref_type,
+            "ref_id": ref_id,
+        },
+    )
     return entry
 
 
 def points_redeem(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, ref_type: str = "", ref_id: str = "",
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    ref_type: str = "",
+    ref_id: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Spend available points at once (no quote); refused with `insufficient_points`, never overdrawn."""
@@ -261,15 +182,32 @@ def points_redeem(
         return replay
     settle_time(account, actor=actor, at=at)
     if points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = write_entry(account, kind=EntryKind.REDEEM, key=idempotency_key, points=points,
-                   d=Deltas(available=-points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.REDEEM,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=-points),
+        actor=actor,
+        at=at,
+        ref_type=ref_type,
+        ref_id=ref_id,
+    )
     take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
 def points_hold(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, ref_type: str = "", ref_id: str = "",
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    ref_type: str = "",
+    ref_id: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry:
     """Reserve available points for a checkout; they can be captured or released, and do not expire."""
@@ -281,31 +219,27 @@ def points_hold(
         return replay
     settle_time(account, actor=actor, at=at)
     if points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": points})
-    entry = write_entry(account, kind=EntryKind.HOLD, key=idempotency_key, points=points,
-                   d=Deltas(available=-points, held=points), actor=actor, at=at, ref_type=ref_type, ref_id=ref_id)
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.HOLD,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=-points, held=points),
+        actor=actor,
+        at=at,
+        ref_type=ref_type,
+        ref_id=ref_id,
+    )
     take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
-def hold_outstanding(hold: LedgerEntry) -> int:
-    """Points of a hold not yet released or captured."""
-    closed = LedgerEntry.objects.filter(related=hold, kind__in=[EntryKind.RELEASE, EntryKind.CAPTURE]).aggregate(
-        n=Sum("points"))["n"] or 0
-    return hold.points - closed
-
-
-def _release(account: Account, hold: LedgerEntry, *, key: str, actor: Actor, at: datetime) -> LedgerEntry | None:
-    n = hold_outstanding(hold)
-    if n <= 0:
-        return None
-    entry = write_entry(account, kind=EntryKind.RELEASE, key=key, points=n, d=Deltas(available=n, held=-n),
-                   actor=actor, at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
-    _give_back(hold, n, entry=entry)
-    return entry
-
-
-def hold_release(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None) -> LedgerEntry | None:
+def hold_release(
+    *, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None
+) -> LedgerEntry | None:
     """Give a hold's outstanding points back to their lots; a hold already closed releases nothing."""
     at = at or timezone.now()
     account = lock(hold.account)
@@ -313,10 +247,12 @@ def hold_release(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: d
     if replay is not None:
         return replay
     settle_time(account, actor=actor, at=at)
-    return _release(account, hold, key=idempotency_key, actor=actor, at=at)
+    return release_hold(account, hold, key=idempotency_key, actor=actor, at=at)
 
 
-def hold_capture(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None) -> LedgerEntry:
+def hold_capture(
+    *, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: datetime | None = None
+) -> LedgerEntry:
     """Turn a hold into a redemption: the held points are spent (they already left their lots)."""
     at = at or timezone.now()
     account = lock(hold.account)
@@ -327,60 +263,115 @@ def hold_capture(*, actor: Actor, hold: LedgerEntry, idempotency_key: str, at: d
     n = hold_outstanding(hold)
     if n <= 0:
         raise InsufficientPoints("The hold was already released.", code="hold_closed")
-    return write_entry(account, kind=EntryKind.CAPTURE, key=idempotency_key, points=n, d=Deltas(held=-n), actor=actor,
-                  at=at, related=hold, ref_type=hold.ref_type, ref_id=hold.ref_id)
+    return write_entry(
+        account,
+        kind=EntryKind.CAPTURE,
+        key=idempotency_key,
+        points=n,
+        d=Deltas(held=-n),
+        actor=actor,
+        at=at,
+        related=hold,
+        ref_type=hold.ref_type,
+        ref_id=hold.ref_id,
+    )
 
 
 def redemption_refund(
     *, actor: Actor, redemption: LedgerEntry, points: int, idempotency_key: str, at: datetime | None = None
 ) -> LedgerEntry:
-    """Return spent points (a cancelled or refunded order) into the lots they were taken from."""
+    """Return spent points (a cancelled or refunded order) into the lots they were taken from. After a
+    customer merge those lots belong to the survivor, and so do the points."""
     check_points(points)
     at = at or timezone.now()
-    account = lock(redemption.account)
+    # A captured hold's points left their lots with the hold entry; a direct redemption took them itself.
+    source = redemption.related if redemption.kind == EntryKind.CAPTURE and redemption.related else redemption
+    owner = LotAllocation.objects.filter(source=source).values_list("lot__account_id", flat=True).first()
+    account = lock(Account(pk=owner) if owner else redemption.account)
     replay = _replay(account, idempotency_key, (EntryKind.REVERSE,), points)
     if replay is not None:
         return replay
     settle_time(account, actor=actor, at=at)
-    done = LedgerEntry.objects.filter(related=redemption, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    done = (
+        LedgerEntry.objects.filter(related=redemption, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"]
+        or 0
+    )
     if points > redemption.points - done:
         raise InvalidAmount("More points than were redeemed.", field="points", code="refund_exceeds_redeemed")
-    source = redemption.related if redemption.kind == EntryKind.CAPTURE else redemption
-    assert source is not None
-    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=points,
-                   d=Deltas(available=points), actor=actor, at=at, related=redemption,
-                   ref_type=redemption.ref_type, ref_id=redemption.ref_id)
-    _give_back(source, points, entry=entry)
+    entry = write_entry(
+        account,
+        kind=EntryKind.REVERSE,
+        key=idempotency_key,
+        points=points,
+        d=Deltas(available=points),
+        actor=actor,
+        at=at,
+        related=redemption,
+        ref_type=redemption.ref_type,
+        ref_id=redemption.ref_id,
+    )
+    give_back(account, source, points, entry=entry)
     return entry
 
 
 def earn_reverse(
-    *, actor: Actor, earn: LedgerEntry, points: int, idempotency_key: str, reason: str = "",
+    *,
+    actor: Actor,
+    earn: LedgerEntry,
+    points: int,
+    idempotency_key: str,
+    reason: str = "",
     at: datetime | None = None,
 ) -> LedgerEntry | None:
     """Take back (part of) an earn: from its own lot, then other available lots, and what is already
     spent becomes debt; available never goes negative. Returns None when nothing is left to reverse."""
     check_points(points)
     at = at or timezone.now()
-    account = lock(earn.account)
+    own = Lot.objects.get(entry=earn)
+    # The lot's current owner pays: after a customer merge that is the survivor. A merge that committed
+    # while we waited for the lock moved the lot; follow it once (merges lock both accounts).
+    account = lock(own.account)
+    own.refresh_from_db()
+    if own.account_id != account.pk:
+        account = lock(own.account)
     replay = _replay(account, idempotency_key, (EntryKind.REVERSE,))
     if replay is not None:
         return replay
     settle_time(account, actor=actor, at=at)
-    done = LedgerEntry.objects.filter(related=earn, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    done = (
+        LedgerEntry.objects.filter(related=earn, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
+    )
     n = min(points, earn.points - done)
     if n <= 0:
         return None
-    own = Lot.objects.get(entry=earn)
+    own.refresh_from_db()
     from_own = min(own.remaining, n)
-    others = list(Lot.objects.filter(account=account, pending=False, remaining__gt=0).exclude(pk=own.pk)
-                  .order_by(*SPEND_ORDER))
+    others = list(
+        Lot.objects.filter(account=account, pending=False, remaining__gt=0)
+        .exclude(pk=own.pk)
+        .order_by(*SPEND_ORDER)
+    )
     from_others = min(n - from_own, sum(lot.remaining for lot in others))
     shortfall = n - from_own - from_others
-    d = Deltas(pending=-from_own if own.pending else 0, available=-(from_others + (0 if own.pending else from_own)),
-               debt=shortfall)
-    entry = write_entry(account, kind=EntryKind.REVERSE, key=idempotency_key, points=n, d=d, actor=actor, at=at,
-                   related=earn, rule=earn.rule, ref_type=earn.ref_type, ref_id=earn.ref_id, reason=reason)
+    d = Deltas(
+        pending=-from_own if own.pending else 0,
+        available=-(from_others + (0 if own.pending else from_own)),
+        debt=shortfall,
+    )
+    entry = write_entry(
+        account,
+        kind=EntryKind.REVERSE,
+        key=idempotency_key,
+        points=n,
+        d=d,
+        actor=actor,
+        at=at,
+        related=earn,
+        rule=earn.rule,
+        ref_type=earn.ref_type,
+        ref_id=earn.ref_id,
+        reason=reason,
+    )
     if from_own:
         take_lots(account, from_own, entry=entry, source=entry, at=at, lots=[own])
     if from_others:
@@ -389,14 +380,28 @@ def earn_reverse(
 
 
 def points_adjust(
-    *, actor: Actor, account: Account, points: int, idempotency_key: str, reason: str, at: datetime | None = None
+    *,
+    actor: Actor,
+    account: Account,
+    points: int,
+    idempotency_key: str,
+    reason: str,
+    at: datetime | None = None,
 ) -> LedgerEntry:
     """A support correction: a positive adjust credits a new lot, a negative one spends available points."""
     if isinstance(points, bool) or not isinstance(points, int) or points == 0:
         raise InvalidAmount("An adjustment is a non-zero whole number of points.", field="points")
     if points > 0:
-        return points_earn(actor=actor, account=account, points=points, idempotency_key=idempotency_key,
-                           reason=reason, kind=EntryKind.ADJUST, ref_type="adjust", at=at)
+        return points_earn(
+            actor=actor,
+            account=account,
+            points=points,
+            idempotency_key=idempotency_key,
+            reason=reason,
+            kind=EntryKind.ADJUST,
+            ref_type="adjust",
+            at=at,
+        )
     at = at or timezone.now()
     account = lock(account)
     replay = _replay(account, idempotency_key, (EntryKind.ADJUST,), -points)
@@ -404,9 +409,20 @@ def points_adjust(
         return replay
     settle_time(account, actor=actor, at=at)
     if -points > account.available:
-        raise InsufficientPoints("Not enough points.", details={"available": account.available, "asked": -points})
-    entry = write_entry(account, kind=EntryKind.ADJUST, key=idempotency_key, points=-points,
-                   d=Deltas(available=points), actor=actor, at=at, reason=reason, ref_type="adjust")
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": -points}
+        )
+    entry = write_entry(
+        account,
+        kind=EntryKind.ADJUST,
+        key=idempotency_key,
+        points=-points,
+        d=Deltas(available=points),
+        actor=actor,
+        at=at,
+        reason=reason,
+        ref_type="adjust",
+    )
     take_lots(account, -points, entry=entry, source=entry, at=at)
     return entry
 
@@ -416,3 +432,20 @@ def account_refresh(*, actor: Actor, account: Account, at: datetime | None = Non
     account = lock(account)
     settle_time(account, actor=actor, at=at or timezone.now())
     return account
+
+
+def lot_warn_expiring(*, actor: Actor, lot: Lot) -> None:
+    """Tell scenarios that points are about to expire (they decide whether and how to remind)."""
+    emit(
+        workspace_id=lot.workspace_id,
+        type="loyalty.points.expiring",
+        subject_type="loyalty_account",
+        subject_id=lot.account.public_id,
+        actor=actor,
+        payload={
+            "account_id": lot.account.public_id,
+            "customer_id": lot.account.customer_id,
+            "points": lot.remaining,
+            "expires_at": lot.expires_at.isoformat() if lot.expires_at else None,
+        },
+    )

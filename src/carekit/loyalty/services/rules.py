@@ -30,6 +30,7 @@ RULE_PARAMS: dict[str, set[str]] = {
     RuleKind.NTH_ORDER_GIFT: {"n", "points", "campaign_id"},
     RuleKind.DISCOUNT_FROM_KTH: {"k", "percent"},
     RuleKind.WELCOME: {"points"},
+    RuleKind.BIRTHDAY: {"points"},
     RuleKind.REFERRAL: {"referrer_points", "referred_points"},
     RuleKind.REFERRAL_MILESTONE: {"friends", "points"},
 }
@@ -65,7 +66,7 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind == RuleKind.NTH_ORDER_GIFT:
         _positive_int(params, "n")
         _positive_int(params, "points", required=not params.get("campaign_id"))
-    if kind in {RuleKind.WELCOME, RuleKind.REFERRAL_MILESTONE}:
+    if kind in {RuleKind.WELCOME, RuleKind.BIRTHDAY, RuleKind.REFERRAL_MILESTONE}:
         _positive_int(params, "points")
     if kind == RuleKind.REFERRAL_MILESTONE:
         _positive_int(params, "friends")
@@ -75,13 +76,30 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def rule_create(*, actor: Actor, program: Program, kind: str, name: str, params: dict[str, Any],
-                cap_points: int | None = None, cap_days: int = 30, budget_points: int | None = None) -> Rule:
+def rule_create(
+    *,
+    actor: Actor,
+    program: Program,
+    kind: str,
+    name: str,
+    params: dict[str, Any],
+    cap_points: int | None = None,
+    cap_days: int = 30,
+    budget_points: int | None = None,
+) -> Rule:
     validate_params(kind, params)
     if kind == RuleKind.NTH_ORDER_GIFT and params.get("campaign_id"):
         coupons.campaign_find(program.workspace_id, params["campaign_id"])
-    return Rule.objects.create(workspace_id=program.workspace_id, program=program, kind=kind, name=name.strip(),
-                               params=params, cap_points=cap_points, cap_days=cap_days, budget_points=budget_points)
+    return Rule.objects.create(
+        workspace_id=program.workspace_id,
+        program=program,
+        kind=kind,
+        name=name.strip(),
+        params=params,
+        cap_points=cap_points,
+        cap_days=cap_days,
+        budget_points=budget_points,
+    )
 
 
 def rule_update(*, actor: Actor, rule: Rule, changes: dict[str, Any]) -> Rule:
@@ -103,15 +121,31 @@ def _to_points(program: Program, money: Decimal) -> int:
     return int((money / program.point_value).to_integral_value(rounding=rounding))
 
 
-def _rule_earn(*, actor: Actor, rule: Rule, account: Account, points: int, key: str, ref_type: str, ref_id: str,
-               at: datetime, locked_until: datetime | None = None) -> LedgerEntry | None:
+def _rule_earn(
+    *,
+    actor: Actor,
+    rule: Rule,
+    account: Account,
+    points: int,
+    key: str,
+    ref_type: str,
+    ref_id: str,
+    at: datetime,
+    locked_until: datetime | None = None,
+) -> LedgerEntry | None:
     """Earn under the rule's per-customer cap and budget; a re-delivered event finds its key and stops."""
     if points <= 0 or LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).exists():
         return None
     if rule.cap_points is not None:
-        used = LedgerEntry.objects.filter(account=account, rule=rule, kind=EntryKind.EARN,
-                                          created_at__gte=at - timedelta(days=rule.cap_days)).aggregate(
-            n=Sum("points"))["n"] or 0
+        used = (
+            LedgerEntry.objects.filter(
+                account=account,
+                rule=rule,
+                kind=EntryKind.EARN,
+                created_at__gte=at - timedelta(days=rule.cap_days),
+            ).aggregate(n=Sum("points"))["n"]
+            or 0
+        )
         points = min(points, rule.cap_points - used)
         if points <= 0:
             return None
@@ -119,15 +153,29 @@ def _rule_earn(*, actor: Actor, rule: Rule, account: Account, points: int, key: 
         pk=rule.pk, budget_used__lte=F("budget_points") - points
     ).update(budget_used=F("budget_used") + points):
         return None
-    return ledger.points_earn(actor=actor, account=account, points=points, idempotency_key=key, rule=rule,
-                              ref_type=ref_type, ref_id=ref_id, reason=rule.name, locked_until=locked_until, at=at)
+    return ledger.points_earn(
+        actor=actor,
+        account=account,
+        points=points,
+        idempotency_key=key,
+        rule=rule,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        reason=rule.name,
+        locked_until=locked_until,
+        at=at,
+    )
 
 
 def counted_orders(workspace_id: int, customer_id: str) -> int:
-    return OrderFact.objects.filter(workspace_id=workspace_id, customer_id=customer_id, state=OrderState.PAID).count()
+    return OrderFact.objects.filter(
+        workspace_id=workspace_id, customer_id=customer_id, state=OrderState.PAID
+    ).count()
 
 
-def kth_purchase_discount(*, program: Program, customer_id: str, basket: list[BasketItem]) -> tuple[Rule | None, Decimal]:
+def kth_purchase_discount(
+    *, program: Program, customer_id: str, basket: list[BasketItem]
+) -> tuple[Rule | None, Decimal]:
     """The best "from the K-th purchase" discount for the order being checked out (the next counted one)."""
     rules = _active(program, RuleKind.DISCOUNT_FROM_KTH)
     if not rules:
@@ -137,8 +185,9 @@ def kth_purchase_discount(*, program: Program, customer_id: str, basket: list[Ba
     best: tuple[Rule | None, Decimal] = (None, ZERO)
     for rule in rules:
         if upcoming >= int(rule.params["k"]):
-            discount = (total * Decimal(str(rule.params["percent"])) / 100).quantize(Decimal("0.01"),
-                                                                                    rounding=ROUND_HALF_UP)
+            discount = (total * Decimal(str(rule.params["percent"])) / 100).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
             if discount > best[1]:
                 best = (rule, discount)
     return best
@@ -148,8 +197,10 @@ def _cashback_base(rule: Rule, items: list[dict[str, Any]]) -> Decimal:
     cats, skus, tags = (set(rule.params.get(k) or []) for k in ("categories", "skus", "tags"))
     base = ZERO
     for item in items:
-        if (cats and item.get("category") not in cats) or (skus and item.get("sku") not in skus) or (
-            tags and not tags.intersection(item.get("tags") or [])
+        if (
+            (cats and item.get("category") not in cats)
+            or (skus and item.get("sku") not in skus)
+            or (tags and not tags.intersection(item.get("tags") or []))
         ):
             continue
         base += Decimal(str(item.get("price", "0"))) * int(item.get("quantity", 1))
@@ -161,9 +212,17 @@ def _on_paid(*, actor: Actor, program: Program, account: Account, fact: OrderFac
     multiplier = account.tier.multiplier if account.tier else Decimal("1")
     for rule in _active(program, RuleKind.CASHBACK):
         money = _cashback_base(rule, fact.items) * Decimal(str(rule.params["percent"])) / 100 * multiplier
-        _rule_earn(actor=actor, rule=rule, account=account, points=_to_points(program, money),
-                   key=f"order:{fact.order_id}:rule:{rule.pk}", ref_type="order", ref_id=fact.order_id, at=at,
-                   locked_until=locked_until)
+        _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=account,
+            points=_to_points(program, money),
+            key=f"order:{fact.order_id}:rule:{rule.pk}",
+            ref_type="order",
+            ref_id=fact.order_id,
+            at=at,
+            locked_until=locked_until,
+        )
     number = fact.counted_number or 0
     for rule in _active(program, RuleKind.NTH_ORDER_GIFT):
         if number % int(rule.params["n"]):
@@ -171,48 +230,86 @@ def _on_paid(*, actor: Actor, program: Program, account: Account, fact: OrderFac
         key = f"nth:{rule.pk}:{account.customer_id}:{number}"
         if rule.params.get("campaign_id"):
             campaign = coupons.campaign_find(program.workspace_id, rule.params["campaign_id"])
-            coupons.coupon_issue(actor=actor, campaign=campaign, customer_id=account.customer_id,
-                                 idempotency_key=key)
+            coupons.coupon_issue(
+                actor=actor, campaign=campaign, customer_id=account.customer_id, idempotency_key=key
+            )
         if rule.params.get("points"):
-            _rule_earn(actor=actor, rule=rule, account=account, points=int(rule.params["points"]), key=key,
-                       ref_type="milestone", ref_id=fact.order_id, at=at)
+            _rule_earn(
+                actor=actor,
+                rule=rule,
+                account=account,
+                points=int(rule.params["points"]),
+                key=key,
+                ref_type="milestone",
+                ref_id=fact.order_id,
+                at=at,
+            )
     if number == 1:
         _qualify_referral(actor=actor, program=program, account=account, fact=fact, at=at)
     tiers.tier_upgrade(actor=actor, account=account, at=at)
 
 
-def _qualify_referral(*, actor: Actor, program: Program, account: Account, fact: OrderFact, at: datetime) -> None:
-    referral = Referral.objects.filter(program=program, referred_customer_id=account.customer_id,
-                                       status=ReferralStatus.PENDING).first()
+def _qualify_referral(
+    *, actor: Actor, program: Program, account: Account, fact: OrderFact, at: datetime
+) -> None:
+    referral = Referral.objects.filter(
+        program=program, referred_customer_id=account.customer_id, status=ReferralStatus.PENDING
+    ).first()
     if referral is None:
         return
-    Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.QUALIFIED, qualified_order_id=fact.order_id)
+    Referral.objects.filter(pk=referral.pk).update(
+        status=ReferralStatus.QUALIFIED, qualified_order_id=fact.order_id
+    )
     referrer = ledger.account_ensure(program=program, customer_id=referral.referrer_customer_id)
     for rule in _active(program, RuleKind.REFERRAL):
-        _rule_earn(actor=actor, rule=rule, account=referrer, points=int(rule.params.get("referrer_points") or 0),
-                   key=f"referral:{referral.pk}:rule:{rule.pk}:referrer", ref_type="referral",
-                   ref_id=fact.order_id, at=at)
-        _rule_earn(actor=actor, rule=rule, account=account, points=int(rule.params.get("referred_points") or 0),
-                   key=f"referral:{referral.pk}:rule:{rule.pk}:referred", ref_type="referral",
-                   ref_id=fact.order_id, at=at)
-    friends = Referral.objects.filter(program=program, referrer_customer_id=referral.referrer_customer_id,
-                                      status=ReferralStatus.QUALIFIED).count()
+        _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=referrer,
+            points=int(rule.params.get("referrer_points") or 0),
+            key=f"referral:{referral.pk}:rule:{rule.pk}:referrer",
+            ref_type="referral",
+            ref_id=fact.order_id,
+            at=at,
+        )
+        _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=account,
+            points=int(rule.params.get("referred_points") or 0),
+            key=f"referral:{referral.pk}:rule:{rule.pk}:referred",
+            ref_type="referral",
+            ref_id=fact.order_id,
+            at=at,
+        )
+    friends = Referral.objects.filter(
+        program=program, referrer_customer_id=referral.referrer_customer_id, status=ReferralStatus.QUALIFIED
+    ).count()
     for rule in _active(program, RuleKind.REFERRAL_MILESTONE):
         if friends >= int(rule.params["friends"]):
-            _rule_earn(actor=actor, rule=rule, account=referrer, points=int(rule.params["points"]),
-                       key=f"milestone:{rule.pk}:{referral.referrer_customer_id}", ref_type="milestone",
-                       ref_id=fact.order_id, at=at)
+            _rule_earn(
+                actor=actor,
+                rule=rule,
+                account=referrer,
+                points=int(rule.params["points"]),
+                key=f"milestone:{rule.pk}:{referral.referrer_customer_id}",
+                ref_type="milestone",
+                ref_id=fact.order_id,
+                at=at,
+            )
     tiers.tier_upgrade(actor=actor, account=ledger.lock(referrer), at=at)
 
 
 def _reverse_order(*, actor: Actor, fact: OrderFact, share: Decimal | None, key: str, at: datetime) -> None:
     """Reverse the order's accruals: all that is left of them, or `share` (0-1) of each."""
-    for earn in LedgerEntry.objects.filter(workspace_id=fact.workspace_id, kind=EntryKind.EARN, ref_type="order",
-                                           ref_id=fact.order_id).order_by("id"):
+    for earn in LedgerEntry.objects.filter(
+        workspace_id=fact.workspace_id, kind=EntryKind.EARN, ref_type="order", ref_id=fact.order_id
+    ).order_by("id"):
         points = earn.points if share is None else int((earn.points * share).to_integral_value(ROUND_HALF_UP))
         if points > 0:
-            ledger.earn_reverse(actor=actor, earn=earn, points=points, idempotency_key=f"{key}:{earn.pk}",
-                                reason=key, at=at)
+            ledger.earn_reverse(
+                actor=actor, earn=earn, points=points, idempotency_key=f"{key}:{earn.pk}", reason=key, at=at
+            )
 
 
 def _fact(program: Program, payload: dict[str, Any]) -> tuple[OrderFact, Account]:
@@ -222,15 +319,20 @@ def _fact(program: Program, payload: dict[str, Any]) -> tuple[OrderFact, Account
     # The customer's account lock serialises everything that counts this customer's orders.
     account = ledger.lock(ledger.account_ensure(program=program, customer_id=customer_id))
     fact, _ = OrderFact.objects.get_or_create(
-        workspace_id=program.workspace_id, order_id=order_id,
-        defaults={"customer_id": customer_id, "total": Decimal(str(payload.get("total") or "0")),
-                  "items": payload.get("items") or []},
+        workspace_id=program.workspace_id,
+        order_id=order_id,
+        defaults={
+            "customer_id": customer_id,
+            "total": Decimal(str(payload.get("total") or "0")),
+            "items": payload.get("items") or [],
+        },
     )
     return fact, account
 
 
-def order_status_changed(*, actor: Actor, workspace_id: int, payload: dict[str, Any],
-                         at: datetime | None = None) -> None:
+def order_status_changed(
+    *, actor: Actor, workspace_id: int, payload: dict[str, Any], at: datetime | None = None
+) -> None:
     """Apply an order's status change to counting and accruals (idempotent by order state and keys)."""
     at = at or timezone.now()
     program = Program.objects.filter(workspace_id=workspace_id, active=True).first()
@@ -241,8 +343,8 @@ def order_status_changed(*, actor: Actor, workspace_id: int, payload: dict[str, 
     if to in PAID_LIKE and fact.state == OrderState.PLACED:
         fact.counted_number = counted_orders(workspace_id, fact.customer_id) + 1
         fact.state = OrderState.PAID
-        fact.updated_at = at
-        fact.save(update_fields=["counted_number", "state", "updated_at"])
+        fact.paid_at = fact.updated_at = at
+        fact.save(update_fields=["counted_number", "state", "paid_at", "updated_at"])
         _on_paid(actor=actor, program=program, account=account, fact=fact, at=at)
     elif to in {"cancelled", "returned"} and fact.state in {OrderState.PLACED, OrderState.PAID}:
         was_paid = fact.state == OrderState.PAID
@@ -253,7 +355,9 @@ def order_status_changed(*, actor: Actor, workspace_id: int, payload: dict[str, 
             _reverse_order(actor=actor, fact=fact, share=None, key=f"order:{fact.order_id}:{to}", at=at)
 
 
-def order_returned(*, actor: Actor, workspace_id: int, payload: dict[str, Any], at: datetime | None = None) -> None:
+def order_returned(
+    *, actor: Actor, workspace_id: int, payload: dict[str, Any], at: datetime | None = None
+) -> None:
     """A (partial) return reverses the same share of the order's accruals; a full one uncounts it."""
     at = at or timezone.now()
     program = Program.objects.filter(workspace_id=workspace_id, active=True).first()
@@ -277,12 +381,48 @@ def order_returned(*, actor: Actor, workspace_id: int, payload: dict[str, Any], 
     _reverse_order(actor=actor, fact=fact, share=None if share == 1 else share, key=key, at=at)
 
 
-def customer_welcome(*, actor: Actor, workspace_id: int, customer_id: str, at: datetime | None = None) -> None:
+def customer_welcome(
+    *, actor: Actor, workspace_id: int, customer_id: str, at: datetime | None = None
+) -> None:
     at = at or timezone.now()
     program = Program.objects.filter(workspace_id=workspace_id, active=True).first()
     if program is None:
         return
     for rule in _active(program, RuleKind.WELCOME):
         account = ledger.account_ensure(program=program, customer_id=customer_id)
-        _rule_earn(actor=actor, rule=rule, account=account, points=int(rule.params["points"]),
-                   key=f"welcome:{rule.pk}:{customer_id}", ref_type="welcome", ref_id=customer_id, at=at)
+        _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=account,
+            points=int(rule.params["points"]),
+            key=f"welcome:{rule.pk}:{customer_id}",
+            ref_type="welcome",
+            ref_id=customer_id,
+            at=at,
+        )
+
+
+def customer_birthday(
+    *, actor: Actor, workspace_id: int, customer_id: str, year: int, at: datetime | None = None
+) -> int:
+    """The birthday bonus, once per customer and year. The customers context owns birth dates and calls
+    this (through public) from its daily job; loyalty never stores the date. Returns points granted."""
+    at = at or timezone.now()
+    program = Program.objects.filter(workspace_id=workspace_id, active=True).first()
+    if program is None:
+        return 0
+    granted = 0
+    for rule in _active(program, RuleKind.BIRTHDAY):
+        account = ledger.account_ensure(program=program, customer_id=customer_id)
+        entry = _rule_earn(
+            actor=actor,
+            rule=rule,
+            account=account,
+            points=int(rule.params["points"]),
+            key=f"birthday:{rule.pk}:{customer_id}:{year}",
+            ref_type="birthday",
+            ref_id=str(year),
+            at=at,
+        )
+        granted += entry.points if entry else 0
+    return granted

@@ -1,4 +1,4 @@
-"""Tiers follow points earned over a rolling period (never the balance): up at once, down on a
+"""Tiers follow points earned or money spent over a rolling period (never the balance): up at once, down on a
 schedule after a grace period."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 
 from carekit.core.events import Actor, emit
-from carekit.loyalty.enums import EntryKind
-from carekit.loyalty.models import Account, LedgerEntry, Tier
+from carekit.loyalty.enums import EntryKind, OrderState, TierBasis
+from carekit.loyalty.models import Account, LedgerEntry, OrderFact, Tier
 
 
 def rolling_earned(account: Account, at: datetime) -> int:
@@ -17,13 +17,34 @@ def rolling_earned(account: Account, at: datetime) -> int:
     since = at - timedelta(days=account.program.tier_period_days)
     rows = LedgerEntry.objects.filter(account=account, created_at__gte=since)
     earned = rows.filter(kind=EntryKind.EARN).aggregate(n=Sum("points"))["n"] or 0
-    reversed_ = rows.filter(kind=EntryKind.REVERSE, related__kind=EntryKind.EARN).aggregate(n=Sum("points"))["n"] or 0
+    reversed_ = (
+        rows.filter(kind=EntryKind.REVERSE, related__kind=EntryKind.EARN).aggregate(n=Sum("points"))["n"] or 0
+    )
     return max(earned - reversed_, 0)
 
 
+def rolling_spend(account: Account, at: datetime) -> int:
+    """Money (whole units) of counted orders paid in the period, net of partial returns."""
+    since = at - timedelta(days=account.program.tier_period_days)
+    paid = OrderFact.objects.filter(
+        workspace_id=account.workspace_id,
+        customer_id=account.customer_id,
+        state=OrderState.PAID,
+        paid_at__gte=since,
+    ).aggregate(total=Sum("total"), returned=Sum("returned_amount"))
+    return int((paid["total"] or 0) - (paid["returned"] or 0))
+
+
 def _qualified(account: Account, at: datetime) -> Tier | None:
-    earned = rolling_earned(account, at)
-    return Tier.objects.filter(program_id=account.program_id, threshold__lte=earned).order_by("-threshold").first()
+    if account.program.tier_basis == TierBasis.SPEND:
+        earned = rolling_spend(account, at)
+    else:
+        earned = rolling_earned(account, at)
+    return (
+        Tier.objects.filter(program_id=account.program_id, threshold__lte=earned)
+        .order_by("-threshold")
+        .first()
+    )
 
 
 def _set(account: Account, tier: Tier | None, *, actor: Actor, at: datetime) -> None:
@@ -31,10 +52,19 @@ def _set(account: Account, tier: Tier | None, *, actor: Actor, at: datetime) -> 
     account.tier = tier
     account.tier_since = at
     Account.objects.filter(pk=account.pk).update(tier=tier, tier_since=at)
-    emit(workspace_id=account.workspace_id, type="loyalty.tier.changed", subject_type="loyalty_account",
-         subject_id=account.public_id, actor=actor,
-         payload={"account_id": account.public_id, "customer_id": account.customer_id,
-                  "from": old.public_id if old else None, "to": tier.public_id if tier else None})
+    emit(
+        workspace_id=account.workspace_id,
+        type="loyalty.tier.changed",
+        subject_type="loyalty_account",
+        subject_id=account.public_id,
+        actor=actor,
+        payload={
+            "account_id": account.public_id,
+            "customer_id": account.customer_id,
+            "from": old.public_id if old else None,
+            "to": tier.public_id if tier else None,
+        },
+    )
 
 
 def tier_upgrade(*, actor: Actor, account: Account, at: datetime) -> None:

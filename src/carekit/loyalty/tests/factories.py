@@ -37,21 +37,35 @@ def account(prog: Program, cid: str | None = None, *, available: int = 0) -> Acc
     with transaction.atomic():
         acc = ledger.account_ensure(program=prog, customer_id=cid or customer_id())
         if available:
-            ledger.points_earn(actor=SYSTEM, account=acc, points=available, idempotency_key=f"seed:{acc.pk}",
-                               lifetime=False)
+            ledger.points_earn(
+                actor=SYSTEM, account=acc, points=available, idempotency_key=f"seed:{acc.pk}", lifetime=False
+            )
     acc.refresh_from_db()
     return acc
 
 
-def order_payload(order_id: str, cid: str, *, to: str, frm: str | None = None, total: str = "1000.00",
-                  items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def order_payload(
+    order_id: str,
+    cid: str,
+    *,
+    to: str,
+    frm: str | None = None,
+    total: str = "1000.00",
+    items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
-        "order_id": order_id, "customer_id": cid, "external_id": f"A-{next(_seq)}",
-        "from": frm, "to": to, "currency": "RUB", "total": total,
-        "items": items if items is not None else [
-            {"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}
-        ],
-        "placed_at": "2026-11-01T10:00:00+00:00", "paid_at": "2026-11-01T10:05:00+00:00",
+        "order_id": order_id,
+        "customer_id": cid,
+        "external_id": f"A-{next(_seq)}",
+        "from": frm,
+        "to": to,
+        "currency": "RUB",
+        "total": total,
+        "items": items
+        if items is not None
+        else [{"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}],
+        "placed_at": "2026-11-01T10:00:00+00:00",
+        "paid_at": "2026-11-01T10:05:00+00:00",
     }
 
 
@@ -62,8 +76,14 @@ def emit_events(workspace: Workspace, *specs: tuple[str, dict[str, Any]]) -> Non
     """
     with transaction.atomic():
         for type_, payload in specs:
-            emit(workspace_id=workspace.pk, type=type_, subject_type="order",
-                 subject_id=payload.get("order_id", "x"), actor=Actor.system("customers"), payload=payload)
+            emit(
+                workspace_id=workspace.pk,
+                type=type_,
+                subject_type="order",
+                subject_id=payload.get("order_id", "x"),
+                actor=Actor.system("customers"),
+                payload=payload,
+            )
 
 
 def money(value: str) -> Decimal:

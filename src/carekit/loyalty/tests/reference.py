@@ -79,7 +79,11 @@ class Reference:
         net = {lid: k for lid, k in self.taken.get(source, {}).items() if k > 0}
         lots = sorted(
             (lot for lot in self.lots if lot.id in net),
-            key=lambda lot: (lot.expires_at is not None, -(lot.expires_at.timestamp() if lot.expires_at else 0), -lot.id),
+            key=lambda lot: (
+                lot.expires_at is not None,
+                -(lot.expires_at.timestamp() if lot.expires_at else 0),
+                -lot.id,
+            ),
         )
         for lot in lots:
             if n <= 0:
@@ -112,7 +116,9 @@ class Reference:
                 lot.pending = False
 
     # --- operations ---------------------------------------------------------------------------
-    def earn(self, key: str, points: int, at: datetime, unlock_at: datetime | None, expires_at: datetime | None):
+    def earn(
+        self, key: str, points: int, at: datetime, unlock_at: datetime | None, expires_at: datetime | None
+    ):
         def op():
             self.settle(at)
             settled = min(points, self.debt)
@@ -140,6 +146,19 @@ class Reference:
             self._take(points, self._spend_order(), key)
             self.redeem_left[key] = points
             self.redeem_source[key] = key
+            return key
+
+        return self.run(key, op)
+
+    def debit(self, key: str, points: int, at: datetime):
+        """A negative adjustment: spends like a redemption but cannot be refunded."""
+
+        def op():
+            self.settle(at)
+            if points > self.available:
+                raise Refused
+            self.available -= points
+            self._take(points, self._spend_order(), key)
             return key
 
         return self.run(key, op)

@@ -20,9 +20,17 @@ SLA = Actor.system("sla")
 
 
 def _grant(ws, cid, key, issuer="sla", points=200, **kw):
-    return call_inside_transaction(public.compensation_grant, workspace_id=ws.pk, customer_id=cid,
-                                   reason="first reply late", idempotency_key=key, issuer=issuer, actor=SLA,
-                                   points=points, **kw)
+    return call_inside_transaction(
+        public.compensation_grant,
+        workspace_id=ws.pk,
+        customer_id=cid,
+        reason="first reply late",
+        idempotency_key=key,
+        issuer=issuer,
+        actor=SLA,
+        points=points,
+        **kw,
+    )
 
 
 def test_same_key_twice_grants_once(workspace):
@@ -74,12 +82,14 @@ def test_budget_refuses_when_spent(workspace):
 def test_coupon_compensation_issues_one_code(workspace):
     factories.program(workspace)
     with transaction.atomic():
-        coupons.campaign_create(actor=SLA, workspace_id=workspace.pk, name="Sorry 10%", kind="percent",
-                                value=10)
+        coupons.campaign_create(
+            actor=SLA, workspace_id=workspace.pk, name="Sorry 10%", kind="percent", value=10
+        )
     cid = factories.customer_id()
     first = _grant(workspace, cid, "sla:c9", points=0, coupon_template="Sorry 10%")
     again = _grant(workspace, cid, "sla:c9", points=0, coupon_template="Sorry 10%")
-    assert first.status == "granted" and first.coupon_code and len(first.coupon_code) == 16
+    assert first.status == "granted"
+    assert len(first.coupon_code or "") == 16
     assert again.coupon_code == first.coupon_code
     assert Event.objects.filter(type="loyalty.coupon.issued").count() == 1
 
@@ -104,3 +114,22 @@ def test_balances_of_unknown_customer_and_other_workspace(workspace, other_works
     assert public.balances(other_workspace.pk, cid) == public.Balances(0, 0, 0, 0)
     b = public.balances(workspace.pk, cid)
     assert (b.pending, b.available, b.held, b.debt) == (0, 200, 0, 0)
+
+
+def test_agents_grant_within_their_role_limit_through_the_api(workspace):
+    from carekit.testing.tenants import api_caller
+
+    factories.program(workspace, agent_comp_max_points=300, comp_cap_count=5, comp_cap_points=5000)
+    agent = api_caller(workspace, ["loyalty:compensate"])
+    owner = api_caller(workspace, ["*"])
+    cid = factories.customer_id()
+    body = {"customer_id": cid, "reason": "late delivery", "idempotency_key": "a1", "points": 301}
+    resp = agent.post("/loyalty/compensations", body)
+    assert resp.status_code == 403
+    assert resp.json()["error"]["code"] == "over_role_limit"
+    assert Compensation.objects.count() == 0
+    assert agent.post("/loyalty/compensations", {**body, "points": 300}).json()["status"] == "granted"
+    assert (
+        owner.post("/loyalty/compensations", {**body, "idempotency_key": "o1"}).json()["status"] == "granted"
+    )
+    assert public.balances(workspace.pk, cid).available == 601

@@ -34,8 +34,9 @@ def run(workspace, django_capture_on_commit_callbacks):
 
 def _rule(prog, kind, **params):
     with transaction.atomic():
-        return rules.rule_create(actor=SYSTEM, program=prog, kind=kind, name=f"{kind}-{new_public_id('x')}",
-                                 params=params)
+        return rules.rule_create(
+            actor=SYSTEM, program=prog, kind=kind, name=f"{kind}-{new_public_id('x')}", params=params
+        )
 
 
 def _pay(run, cid, total="1000.00", order_id=None, items=None):
@@ -46,8 +47,14 @@ def _pay(run, cid, total="1000.00", order_id=None, items=None):
 
 def _quote(prog, cid, total="1000.00", points=0, code=None):
     with transaction.atomic():
-        return checkout.quote_create(actor=SYSTEM, program=prog, customer_id=cid, points=points, coupon_code=code,
-                                     items=[{"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}])
+        return checkout.quote_create(
+            actor=SYSTEM,
+            program=prog,
+            customer_id=cid,
+            points=points,
+            coupon_code=code,
+            items=[{"sku": "DR-1", "category": "dresses", "quantity": 1, "price": total}],
+        )
 
 
 def test_cashback_5_percent_doubled_for_gold(workspace, run):
@@ -58,6 +65,12 @@ def test_cashback_5_percent_doubled_for_gold(workspace, run):
     regular, gold = factories.customer_id(), factories.customer_id()
     _pay(run, regular)
     assert public.balances(workspace.pk, regular).pending == 50
+    earned = Event.objects.get(type="loyalty.points.earned")
+    assert (earned.payload["customer_id"], earned.payload["points"], earned.payload["pending"]) == (
+        regular,
+        50,
+        True,
+    )
     assert public.balances(workspace.pk, regular).tier is None
     # Gold by points earned over the period (an earlier 2,000 order), not by the balance.
     _pay(run, gold, total="2000.00")
@@ -72,10 +85,15 @@ def test_cashback_by_category_only_counts_matching_items(workspace, run):
     prog = factories.program(workspace)
     _rule(prog, RuleKind.CASHBACK, percent="10", categories=["shoes"])
     cid = factories.customer_id()
-    _pay(run, cid, total="3000.00", items=[
-        {"sku": "DR-1", "category": "dresses", "quantity": 1, "price": "1000.00"},
-        {"sku": "SH-1", "category": "shoes", "quantity": 2, "price": "1000.00"},
-    ])
+    _pay(
+        run,
+        cid,
+        total="3000.00",
+        items=[
+            {"sku": "DR-1", "category": "dresses", "quantity": 1, "price": "1000.00"},
+            {"sku": "SH-1", "category": "shoes", "quantity": 2, "price": "1000.00"},
+        ],
+    )
     assert public.balances(workspace.pk, cid).pending == 200
 
 
@@ -109,7 +127,9 @@ def test_discount_from_the_third_counted_purchase(workspace, run):
 def test_gift_on_every_fifth_order_and_not_twice_for_the_same_fifth(workspace, run):
     prog = factories.program(workspace)
     with transaction.atomic():
-        gift = coupons.campaign_create(actor=SYSTEM, workspace_id=workspace.pk, name="Gift", kind=CouponKind.GIFT)
+        gift = coupons.campaign_create(
+            actor=SYSTEM, workspace_id=workspace.pk, name="Gift", kind=CouponKind.GIFT
+        )
     _rule(prog, RuleKind.NTH_ORDER_GIFT, n=5, campaign_id=gift.public_id)
     cid = factories.customer_id()
     orders = [_pay(run, cid) for _ in range(4)]
@@ -198,8 +218,15 @@ def test_partial_return_reverses_its_share(workspace, run):
     _rule(prog, RuleKind.CASHBACK, percent="5")
     cid = factories.customer_id()
     oid = _pay(run, cid)
-    ret = {"order_id": oid, "customer_id": cid, "return_id": "ret_1", "reason": "wrong_size",
-           "items": [], "amount": "400.00", "currency": "RUB"}
+    ret = {
+        "order_id": oid,
+        "customer_id": cid,
+        "return_id": "ret_1",
+        "reason": "wrong_size",
+        "items": [],
+        "amount": "400.00",
+        "currency": "RUB",
+    }
     run(("customers.order.returned", ret))
     run(("customers.order.returned", ret))  # the same return again changes nothing
     assert public.balances(workspace.pk, cid).pending == 30
@@ -223,8 +250,15 @@ def test_redelivered_paid_event_earns_once(workspace, run):
 def test_rule_cap_and_budget(workspace, run):
     prog = factories.program(workspace)
     with transaction.atomic():
-        rules.rule_create(actor=SYSTEM, program=prog, kind=RuleKind.CASHBACK, name="capped", params={"percent": "5"},
-                          cap_points=80, budget_points=120)
+        rules.rule_create(
+            actor=SYSTEM,
+            program=prog,
+            kind=RuleKind.CASHBACK,
+            name="capped",
+            params={"percent": "5"},
+            cap_points=80,
+            budget_points=120,
+        )
     a, b = factories.customer_id(), factories.customer_id()
     _pay(run, a)
     _pay(run, a)  # capped at 80 for the period
@@ -237,11 +271,53 @@ def test_welcome_bonus_once(workspace, run):
     prog = factories.program(workspace, return_window_days=0)
     _rule(prog, RuleKind.WELCOME, points=150)
     cid = factories.customer_id()
-    run(("customers.customer.created", {"customer_id": cid}), ("customers.customer.created", {"customer_id": cid}))
+    run(
+        ("customers.customer.created", {"customer_id": cid}),
+        ("customers.customer.created", {"customer_id": cid}),
+    )
     assert public.balances(workspace.pk, cid).available == 150
 
 
 def test_no_program_no_effect(workspace, run):
     cid = factories.customer_id()
     _pay(run, cid)
-    assert Account.objects.count() == 0 and Quote.objects.count() == 0
+    assert Account.objects.count() == 0
+    assert Quote.objects.count() == 0
+
+
+def test_tier_by_money_spent_over_the_period(workspace, run):
+    prog = factories.program(workspace, tier_basis="spend")
+    with transaction.atomic():
+        programs.tier_create(
+            actor=SYSTEM, program=prog, name="Silver", threshold=3000, multiplier=Decimal("1.5")
+        )
+    cid = factories.customer_id()
+    first = _pay(run, cid, total="2000.00")
+    assert public.balances(workspace.pk, cid).tier is None
+    _pay(run, cid, total="1500.00")
+    assert public.balances(workspace.pk, cid).tier == "Silver"
+    # A full return lowers spend below the threshold; the downgrade waits for the scheduled review.
+    run((STATUS, order_payload(first, cid, to="returned", frm="delivered")))
+    assert public.balances(workspace.pk, cid).tier == "Silver"
+
+
+def test_birthday_bonus_once_a_year(workspace):
+    from carekit.testing.transactions import call_inside_transaction
+
+    prog = factories.program(workspace, return_window_days=0)
+    _rule(prog, RuleKind.BIRTHDAY, points=200)
+    cid = factories.customer_id()
+    grant = public.birthday_bonus_grant
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2026, actor=SYSTEM)
+        == 200
+    )
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2026, actor=SYSTEM)
+        == 0
+    )
+    assert (
+        call_inside_transaction(grant, workspace_id=workspace.pk, customer_id=cid, year=2027, actor=SYSTEM)
+        == 200
+    )
+    assert public.balances(workspace.pk, cid).available == 400
