@@ -5,9 +5,11 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
+from carekit.bot.api import router as bot_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
+from carekit.knowledge.api import router as knowledge_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -20,3 +22,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", events_router)
 api.add_router("", accounts_router)
+api.add_router("", knowledge_router)
+api.add_router("", bot_router)

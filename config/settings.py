@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "ninja",
     "carekit.core",
     "carekit.accounts",
+    "carekit.knowledge",
+    "carekit.bot",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("help/", include("carekit.knowledge.urls")),
     path("", home_view, name="home"),
     path("", include("carekit.accounts.urls")),
 ]

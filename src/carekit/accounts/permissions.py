@@ -15,13 +15,19 @@ SCOPES: dict[str, str] = {
     "accounts:write": "Manage members and teams",
     "tokens:manage": "Create and revoke API tokens",
     "workspace:manage": "Change workspace settings (name, language, time zone, two-factor rule)",
+    "knowledge:read": "Read and search knowledge-base articles",
+    "knowledge:write": "Write, publish and archive knowledge-base articles",
+    "bot:read": "Run the bot's language understanding; see models and training examples",
+    "bot:manage": "Add training examples, retrain and activate bot models",
 }
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset({"*"}),
     Role.ADMIN: frozenset({"*"}),
-    Role.SUPERVISOR: frozenset({"audit:read", "accounts:read", "accounts:write"}),
-    Role.AGENT: frozenset({"accounts:read"}),
+    Role.SUPERVISOR: frozenset(
+        {"audit:read", "accounts:read", "accounts:write", "knowledge:read", "knowledge:write", "bot:read", "bot:manage"}
+    ),
+    Role.AGENT: frozenset({"accounts:read", "knowledge:read", "bot:read"}),
     Role.MARKETER: frozenset({"accounts:read"}),
     Role.ANALYST: frozenset({"audit:read", "accounts:read"}),
 }

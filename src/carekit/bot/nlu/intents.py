@@ -33,6 +33,7 @@ GRID: tuple[tuple[str, float, float], ...] = (
     ("word", 1.0, 1.0),
     ("char", 1.0, 1.0),
 )
+MAX_IN_SCOPE_LOSS = 0.01
 TEMPERATURES = tuple(float(t) for t in np.geomspace(0.5, 200, 60))
 
 
@@ -101,6 +102,7 @@ class IntentModel:
         self, texts: Sequence[str], labels: Sequence[str], *, seed: int = 0, folds: int = 5
     ) -> IntentModel:
         started = time.perf_counter()
+        self.figures = {}
         y = np.asarray(labels)
         counts = Counter(labels)
         k = min(folds if len(texts) < 3000 else 3, min(counts.values()))
@@ -126,6 +128,7 @@ class IntentModel:
         if best[2] is not None:
             calibration = self._calibrate(best[2], y)
         self.figures = {
+            **self.figures,
             "format": FORMAT_VERSION,
             "examples": len(texts),
             "intents": len(self.classes),
@@ -176,16 +179,19 @@ class IntentModel:
             # correct answer was out of fold.
             correct = conf[(pred == y)]
             return float(np.quantile(correct, 0.02)) if len(correct) else 0.0
-        best_t, best_score = 0.0, -1.0
+        rows = []
         for t in np.concatenate([[0.0], candidates]):
             flagged = (conf < t) | (pred == oos)
             in_acc = float(np.mean((pred == y)[~is_oos] & ~flagged[~is_oos]))
-            oos_recall = float(np.mean(flagged[is_oos]))
-            # Equal weight to both rates, as the CLINC150 authors report them side by side.
-            score = in_acc + oos_recall
-            if score > best_score:
-                best_t, best_score = float(t), score
-        return best_t
+            rows.append((float(t), in_acc, float(np.mean(flagged[is_oos]))))
+        # The threshold catches as much out-of-scope as it can while giving up at most
+        # MAX_IN_SCOPE_LOSS of in-scope accuracy: a wrongly refused customer costs more than a
+        # politely answered off-topic one, and training data rarely has many out-of-scope examples.
+        ceiling = max(r[1] for r in rows)
+        allowed = [r for r in rows if r[1] >= ceiling - MAX_IN_SCOPE_LOSS]
+        best = max(allowed, key=lambda r: (r[2], r[1]))
+        self.figures["threshold_cv"] = {"in_scope_accuracy": round(best[1], 4), "oos_recall": round(best[2], 4)}
+        return best[0]
 
     # --- use --------------------------------------------------------------------------------------
 

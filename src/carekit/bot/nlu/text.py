@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import Any
@@ -37,6 +38,8 @@ def tokens(text: str) -> list[str]:
 def _morph() -> Any:
     import pymorphy3
 
+    # It logs every dictionary load at INFO, once per process: noise in command output.
+    logging.getLogger("pymorphy3").setLevel(logging.WARNING)
     return pymorphy3.MorphAnalyzer()
 
 
