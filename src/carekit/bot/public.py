@@ -18,9 +18,10 @@ from carekit.knowledge.public import search as kb_search
 
 __all__ = ["ArticleHit", "EntityRef", "Understanding", "kb_answer", "understand"]
 
-# A hit must score at least this (BM25) and be within this share of the best hit: below that the
-# bot says it does not know rather than offering an unrelated article.
-KB_MIN_SCORE = 1.5
+# The best hit must contain at least this share of the question's terms, and others must score within
+# KB_RELATIVE of it: below that the bot says it does not know rather than offer an unrelated article.
+# Coverage, not the BM25 score, because BM25 scores depend on how many articles a workspace has.
+KB_MIN_COVERAGE = 0.3
 KB_RELATIVE = 0.5
 
 
@@ -87,7 +88,7 @@ def understand(workspace_id: int, text: str, *, default_language: str = "en", to
 def kb_answer(workspace_id: int, text: str, language: str, limit: int = 3) -> list[ArticleHit]:
     """Published articles that answer the message, best first; empty when nothing is close enough."""
     hits = kb_search(workspace_id, (text or "")[:MAX_CHARS], language, limit)
-    if not hits or hits[0].score < KB_MIN_SCORE:
+    if not hits or hits[0].coverage < KB_MIN_COVERAGE:
         return []
     return [h for h in hits if h.score >= KB_RELATIVE * hits[0].score]
 

@@ -98,6 +98,7 @@ class HitOut(Schema):
     snippet: str
     url: str
     score: float
+    coverage: float
 
 
 class SearchOut(Schema):
@@ -241,6 +242,7 @@ def search(request: HttpRequest, q: str, language: Language = Language.EN, limit
                 "snippet": h.snippet,
                 "url": h.url,
                 "score": h.score,
+                "coverage": h.coverage,
             }
             for h in hits
         ]

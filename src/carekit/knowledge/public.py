@@ -24,6 +24,7 @@ class ArticleHit:
     snippet: str
     url: str
     score: float
+    coverage: float
 
 
 def search(workspace_id: int, query: str, language: str, limit: int = 5) -> list[ArticleHit]:
@@ -40,6 +41,7 @@ def search(workspace_id: int, query: str, language: str, limit: int = 5) -> list
             snippet=hit.snippet,
             url=reverse("knowledge:article", args=[slug, a.language, a.slug]),
             score=hit.score,
+            coverage=hit.coverage,
         )
         for a, hit in selectors.search(workspace_id, query, language, limit)
     ]

@@ -34,6 +34,7 @@ class Hit:
     key: str
     score: float
     snippet: str
+    coverage: float  # share of the question's terms found in the article (0..1)
 
 
 class SearchIndex:
@@ -78,6 +79,8 @@ class SearchIndex:
             for known, w in self._resolve(term, language):
                 weights[known] = max(weights.get(known, 0.0), w)
         scores: Counter[str] = Counter()
+        matched: dict[str, set[str]] = {}
+        origin = {known: term for term in set(terms(query)) for known, _ in self._resolve(term, language)}
         for term, w in weights.items():
             if term not in df:
                 continue
@@ -88,8 +91,10 @@ class SearchIndex:
                     continue
                 norm = f * (K1 + 1) / (f + K1 * (1 - B + B * self._len[key] / self._avg[language]))
                 scores[key] += w * idf * norm
+                matched.setdefault(key, set()).add(origin.get(term, term))
+        asked = max(len(set(terms(query))), 1)
         return [
-            Hit(key, round(s, 4), snippet(self.docs[key].body, set(weights)))
+            Hit(key, round(s, 4), snippet(self.docs[key].body, set(weights)), round(len(matched[key]) / asked, 3))
             for key, s in scores.most_common(limit)
         ]
 
