@@ -25,7 +25,15 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
     Role.OWNER: frozenset({"*"}),
     Role.ADMIN: frozenset({"*"}),
     Role.SUPERVISOR: frozenset(
-        {"audit:read", "accounts:read", "accounts:write", "knowledge:read", "knowledge:write", "bot:read", "bot:manage"}
+        {
+            "audit:read",
+            "accounts:read",
+            "accounts:write",
+            "knowledge:read",
+            "knowledge:write",
+            "bot:read",
+            "bot:manage",
+        }
     ),
     Role.AGENT: frozenset({"accounts:read", "knowledge:read", "bot:read"}),
     Role.MARKETER: frozenset({"accounts:read"}),

@@ -172,7 +172,9 @@ def get_model(request: HttpRequest, model_id: str) -> dict[str, Any]:
     return _model(selectors.model(p.workspace_id, model_id))
 
 
-@router.post("/bot/models/{model_id}/activate", response=ModelOut, summary="Activate a trained version (rollback)")
+@router.post(
+    "/bot/models/{model_id}/activate", response=ModelOut, summary="Activate a trained version (rollback)"
+)
 def activate_model(request: HttpRequest, model_id: str) -> dict[str, Any]:
     p = need(request, "bot:manage")
     with transaction.atomic(durable=True):

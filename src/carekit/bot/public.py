@@ -62,7 +62,9 @@ def _model_for(workspace_id: int) -> tuple[IntentModel, int | None]:
     return model, version
 
 
-def understand(workspace_id: int, text: str, *, default_language: str = "en", today: date | None = None) -> Understanding:
+def understand(
+    workspace_id: int, text: str, *, default_language: str = "en", today: date | None = None
+) -> Understanding:
     """Language, intent (with out-of-scope), entities and sentiment of one customer message."""
     text = (text or "")[:MAX_CHARS]
     language = detect_language(text, default_language)

@@ -36,4 +36,7 @@ def active_model_key(workspace_id: int) -> tuple[int, int] | None:
 
 
 def artifact(model_pk: int) -> bytes:
-    return bytes(BotModel.objects.values_list("artifact", flat=True).get(pk=model_pk))
+    data = BotModel.objects.values_list("artifact", flat=True).get(pk=model_pk)
+    if data is None:
+        raise BotModel.DoesNotExist("the model has no artifact")
+    return bytes(data)

@@ -73,7 +73,9 @@ def example_add(
     return ex
 
 
-def example_review(*, actor: Actor, example: TrainingExample, accept: bool, intent: str | None = None) -> TrainingExample:
+def example_review(
+    *, actor: Actor, example: TrainingExample, accept: bool, intent: str | None = None
+) -> TrainingExample:
     example.status = ExampleStatus.ACTIVE if accept else ExampleStatus.REJECTED
     if intent:
         example.intent = intent.strip()[:80]
@@ -117,7 +119,9 @@ def model_fit(model: BotModel) -> tuple[IntentModel, dict[str, object]]:
     own, held_out = _examples(model.workspace_id)
     candidate = training.fit_intents(list(training.default_examples()) + own)
     active_row = _active(model.workspace_id)
-    active = IntentModel.from_bytes(bytes(active_row.artifact)) if active_row and active_row.artifact else None
+    active = (
+        IntentModel.from_bytes(bytes(active_row.artifact)) if active_row and active_row.artifact else None
+    )
     verdict = training.judge(candidate, active, held_out)
     return candidate, {**candidate.figures, **verdict, "own_examples": len(own)}
 
@@ -152,9 +156,9 @@ def model_set_progress(*, model: BotModel, percent: int) -> None:
 
 
 def _activate(*, actor: Actor, model: BotModel) -> BotModel:
-    BotModel.objects.filter(workspace_id=model.workspace_id, status=ModelStatus.ACTIVE).exclude(pk=model.pk).update(
-        status=ModelStatus.RETIRED
-    )
+    BotModel.objects.filter(workspace_id=model.workspace_id, status=ModelStatus.ACTIVE).exclude(
+        pk=model.pk
+    ).update(status=ModelStatus.RETIRED)
     model.status = ModelStatus.ACTIVE
     model.activated_at = timezone.now()
     model.save()
@@ -164,7 +168,10 @@ def _activate(*, actor: Actor, model: BotModel) -> BotModel:
 
 def model_activate(*, actor: Actor, model: BotModel) -> BotModel:
     """Roll back (or forward) to a trained version by hand."""
-    if model.status not in {ModelStatus.RETIRED, ModelStatus.REJECTED, ModelStatus.ACTIVE} or not model.artifact:
+    if (
+        model.status not in {ModelStatus.RETIRED, ModelStatus.REJECTED, ModelStatus.ACTIVE}
+        or not model.artifact
+    ):
         raise BotError(_("Only a trained model can be activated."), field="status")
     return _activate(actor=actor, model=model)
 

@@ -41,7 +41,9 @@ def default_intents() -> list[str]:
 
 
 def fit_intents(examples: list[Example], *, seed: int = 0) -> IntentModel:
-    return IntentModel(oos_label=OOS_LABEL).fit([e.text for e in examples], [e.intent for e in examples], seed=seed)
+    return IntentModel(oos_label=OOS_LABEL).fit(
+        [e.text for e in examples], [e.intent for e in examples], seed=seed
+    )
 
 
 @lru_cache(maxsize=1)
@@ -68,4 +70,9 @@ def judge(candidate: IntentModel, active: IntentModel | None, held_out: list[Exa
     new = held_out_accuracy(candidate, held_out)
     old = held_out_accuracy(active, held_out) if active is not None else None
     accept = active is None or new is None or old is None or new >= old
-    return {"held_out_examples": len(held_out), "held_out_accuracy": new, "active_held_out_accuracy": old, "accepted": accept}
+    return {
+        "held_out_examples": len(held_out),
+        "held_out_accuracy": new,
+        "active_held_out_accuracy": old,
+        "accepted": accept,
+    }

@@ -15,8 +15,7 @@ MAX_CHARS = 20_000
 _TOKEN_RE = re.compile(r"[a-zа-яё]+|\d+", re.IGNORECASE)
 _CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
 
-STOP_WORDS = frozenset(
-    """
+_STOP_TEXT = """
     и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было
     вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас
     нибудь опять уж вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их
@@ -28,8 +27,8 @@ STOP_WORDS = frozenset(
     a an the and or but if of at by for with about to from in on is are was were be been am do does
     did i me my we our you your he she it its they them their this that these those can could will
     would should what which who how please
-    """.split()
-)
+    """
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 # Groups of interchangeable words; every member is indexed and searched as the group's first word.
 SYNONYMS = [
@@ -100,7 +99,7 @@ def terms(text: str) -> list[str]:
     syn = _synonym_map()
     out = []
     for tok in _TOKEN_RE.findall(text[:MAX_CHARS].lower().replace("ё", "е")):
-        if tok in STOP_WORDS or len(tok) < 2 and not tok.isdigit():
+        if tok in STOP_WORDS or (len(tok) < 2 and not tok.isdigit()):
             continue
         form = _base(tok)
         if form in STOP_WORDS:

@@ -195,7 +195,12 @@ def update_article(request: HttpRequest, article_id: str, body: ArticlePatch) ->
         a = selectors.article(p.workspace_id, article_id)
         category = selectors.category(p.workspace_id, body.category_id) if body.category_id else None
         services.article_update(
-            actor=p.actor, article=a, title=body.title, body=body.body, keywords=body.keywords, category=category
+            actor=p.actor,
+            article=a,
+            title=body.title,
+            body=body.body,
+            keywords=body.keywords,
+            category=category,
         )
         if body.related_ids is not None:
             related = selectors.articles_by_ids(p.workspace_id, body.related_ids)

@@ -78,7 +78,7 @@ class SearchIndex:
         for term in terms(query):
             for known, w in self._resolve(term, language):
                 weights[known] = max(weights.get(known, 0.0), w)
-        scores: Counter[str] = Counter()
+        scores: dict[str, float] = {}
         matched: dict[str, set[str]] = {}
         origin = {known: term for term in set(terms(query)) for known, _ in self._resolve(term, language)}
         for term, w in weights.items():
@@ -90,12 +90,17 @@ class SearchIndex:
                 if not f or self.docs[key].language != language:
                     continue
                 norm = f * (K1 + 1) / (f + K1 * (1 - B + B * self._len[key] / self._avg[language]))
-                scores[key] += w * idf * norm
+                scores[key] = scores.get(key, 0.0) + w * idf * norm
                 matched.setdefault(key, set()).add(origin.get(term, term))
         asked = max(len(set(terms(query))), 1)
         return [
-            Hit(key, round(s, 4), snippet(self.docs[key].body, set(weights)), round(len(matched[key]) / asked, 3))
-            for key, s in scores.most_common(limit)
+            Hit(
+                key,
+                round(s, 4),
+                snippet(self.docs[key].body, set(weights)),
+                round(len(matched[key]) / asked, 3),
+            )
+            for key, s in sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
         ]
 
 

@@ -9,7 +9,9 @@ from carekit.knowledge.models import Article, ArticleVersion, Category
 from carekit.knowledge.search import Doc, Hit, SearchIndex
 
 
-def articles(workspace_id: int, *, language: str | None = None, status: str | None = None) -> QuerySet[Article]:
+def articles(
+    workspace_id: int, *, language: str | None = None, status: str | None = None
+) -> QuerySet[Article]:
     qs = Article.objects.filter(workspace_id=workspace_id).select_related("category")
     if language:
         qs = qs.filter(language=language)
@@ -84,5 +86,8 @@ def search_index(workspace_id: int) -> SearchIndex:
 
 def search(workspace_id: int, query: str, language: str, limit: int = 5) -> list[tuple[Article, Hit]]:
     hits = search_index(workspace_id).search(query, language, limit)
-    by_id = {a.public_id: a for a in Article.objects.filter(workspace_id=workspace_id, public_id__in=[h.key for h in hits])}
+    by_id = {
+        a.public_id: a
+        for a in Article.objects.filter(workspace_id=workspace_id, public_id__in=[h.key for h in hits])
+    }
     return [(by_id[h.key], h) for h in hits if h.key in by_id]

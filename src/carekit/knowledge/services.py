@@ -165,7 +165,9 @@ def article_vote(*, actor: Actor, article: Article, voter: str, helpful: bool) -
     if previous is not None and previous.helpful == helpful:
         return False
     if previous is None:
-        ArticleVote.objects.create(workspace_id=article.workspace_id, article=article, voter=voter, helpful=helpful)
+        ArticleVote.objects.create(
+            workspace_id=article.workspace_id, article=article, voter=voter, helpful=helpful
+        )
     else:
         ArticleVote.objects.filter(pk=previous.pk).update(helpful=helpful)
         undo = "helpful_yes" if previous.helpful else "helpful_no"

@@ -28,7 +28,9 @@ def home(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     ws = get_object_or_404(Workspace, slug=workspace_slug)
     lang = _language(request)
     articles = list(
-        selectors.articles(ws.pk, language=lang, status=ArticleStatus.PUBLISHED).order_by("category__position", "title")
+        selectors.articles(ws.pk, language=lang, status=ArticleStatus.PUBLISHED).order_by(
+            "category__position", "title"
+        )
     )
     groups: dict[str, list[Article]] = {}
     for a in articles:
@@ -87,6 +89,9 @@ def vote(request: HttpRequest, workspace_slug: str, lang: str, slug: str) -> Htt
         except Article.DoesNotExist:
             raise Http404("no such article") from None
         services.article_vote(
-            actor=Actor("visitor"), article=a, voter=_voter(request), helpful=request.POST.get("helpful") == "yes"
+            actor=Actor("visitor"),
+            article=a,
+            voter=_voter(request),
+            helpful=request.POST.get("helpful") == "yes",
         )
     return redirect(f"{request.path.rsplit('/vote', 1)[0]}/?voted=1")

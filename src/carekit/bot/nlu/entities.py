@@ -118,12 +118,22 @@ def extract(text: str, *, today: date | None = None, region: str = "RU") -> list
     for m in _DATE_WORDS.finditer(text):
         base = today or date.today()  # noqa: DTZ011
         try:
-            add("date", date(base.year, _MONTHS[m.group(2).lower()], int(m.group(1))).isoformat(), m.start(), m.end())
+            add(
+                "date",
+                date(base.year, _MONTHS[m.group(2).lower()], int(m.group(1))).isoformat(),
+                m.start(),
+                m.end(),
+            )
         except ValueError:
             continue
     if today is not None:
         for m in _RELATIVE_RE.finditer(text):
-            add("date", (today + timedelta(days=_RELATIVE[m.group(1).lower()])).isoformat(), m.start(), m.end())
+            add(
+                "date",
+                (today + timedelta(days=_RELATIVE[m.group(1).lower()])).isoformat(),
+                m.start(),
+                m.end(),
+            )
         for m in _WEEKDAY_RE.finditer(text):
             ahead = (_WEEKDAYS[m.group(1).lower()] - today.weekday()) % 7 or 7
             add("date", (today + timedelta(days=ahead)).isoformat(), m.start(), m.end())

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import joblib
@@ -42,7 +43,7 @@ def word_ngrams(text: str) -> list[str]:
     w = normalize(text).split()
     return (
         w
-        + [f"{a} {b}" for a, b in zip(w, w[1:], strict=False)]
+        + [f"{a} {b}" for a, b in pairwise(w)]
         + [f"{a} {b} {c}" for a, b, c in zip(w, w[1:], w[2:], strict=False)]
     )
 
@@ -54,7 +55,12 @@ def _word_vectorizer() -> TfidfVectorizer:
 def _char_vectorizer() -> TfidfVectorizer:
     # Character n-grams inside word boundaries carry typos, slang and unknown inflections.
     return TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), preprocessor=clean, sublinear_tf=True, min_df=2, dtype=np.float32
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        preprocessor=clean,
+        sublinear_tf=True,
+        min_df=2,
+        dtype=np.float32,
     )
 
 
@@ -117,7 +123,9 @@ class IntentModel:
                 features, weight, c = point
                 oof = self._out_of_fold(_stack(blocks, features, weight), y, c, k, seed)
                 acc = float(np.mean(np.asarray(classes)[oof.argmax(axis=1)] == y))
-                search.append({"features": features, "char_weight": weight, "C": c, "cv_accuracy": round(acc, 4)})
+                search.append(
+                    {"features": features, "char_weight": weight, "C": c, "cv_accuracy": round(acc, 4)}
+                )
                 if acc > best[0]:
                     best = (acc, point, oof)
         self.features, self.char_weight, self.C = best[1]
@@ -190,7 +198,10 @@ class IntentModel:
         ceiling = max(r[1] for r in rows)
         allowed = [r for r in rows if r[1] >= ceiling - MAX_IN_SCOPE_LOSS]
         best = max(allowed, key=lambda r: (r[2], r[1]))
-        self.figures["threshold_cv"] = {"in_scope_accuracy": round(best[1], 4), "oos_recall": round(best[2], 4)}
+        self.figures["threshold_cv"] = {
+            "in_scope_accuracy": round(best[1], 4),
+            "oos_recall": round(best[2], 4),
+        }
         return best[0]
 
     # --- use --------------------------------------------------------------------------------------

@@ -38,7 +38,9 @@ def _examples(own: Workspace, other: Workspace) -> RouteCall:
 
 @route_case("POST", "/bot/examples", scope="bot:manage")
 def _example_add(own: Workspace, other: Workspace) -> RouteCall:
-    return RouteCall("/bot/examples", body={"text": "куда пропал мой заказ", "intent": "order_status"}, kind="plain")
+    return RouteCall(
+        "/bot/examples", body={"text": "куда пропал мой заказ", "intent": "order_status"}, kind="plain"
+    )
 
 
 @route_case("DELETE", "/bot/examples/{example_id}", scope="bot:manage")

@@ -1,4 +1,4 @@
-"""Training examples and model versions: held-out split, retraining, activation only if not worse, rollback."""
+"""Training examples and model versions: held-out split, retraining, activation if not worse, rollback."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ def test_examples_are_split_deterministically_and_duplicates_refused(workspace):
 def test_first_model_is_activated_and_a_new_one_replaces_it_when_not_worse(workspace):
     _add(workspace, "а где тапки которые я заказала", "order_status")
     first = call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
-    assert first.status == ModelStatus.ACTIVE and first.version == 1
-    assert first.figures["accepted"] is True and first.figures["own_examples"] + first.figures["held_out_examples"] == 1
+    assert (first.status, first.version) == (ModelStatus.ACTIVE, 1)
+    assert first.figures["accepted"] is True
+    assert first.figures["own_examples"] + first.figures["held_out_examples"] == 1
     second = call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
     first.refresh_from_db()
     assert (first.status, second.status, second.version) == (ModelStatus.RETIRED, ModelStatus.ACTIVE, 2)
@@ -45,7 +46,9 @@ def test_rollback_activates_an_older_version(workspace):
     first = call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
     call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
     call_inside_transaction(services.model_activate, actor=SYSTEM, model=first)
-    assert list(BotModel.objects.filter(workspace=workspace).order_by("version").values_list("status", flat=True)) == [
+    assert list(
+        BotModel.objects.filter(workspace=workspace).order_by("version").values_list("status", flat=True)
+    ) == [
         ModelStatus.ACTIVE,
         ModelStatus.RETIRED,
     ]
@@ -54,14 +57,18 @@ def test_rollback_activates_an_older_version(workspace):
 def test_a_candidate_worse_on_held_out_examples_is_rejected(workspace, monkeypatch):
     call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
     monkeypatch.setattr(
-        training, "held_out_accuracy", lambda model, examples: 0.5 if model.figures.get("examples", 0) > 1 else 0.9
+        training,
+        "held_out_accuracy",
+        lambda model, examples: 0.5 if model.figures.get("examples", 0) > 1 else 0.9,
     )
-    verdict = training.judge(training.default_intent_model(), training.default_intent_model(), [training.Example("x", "y")])
+    verdict = training.judge(
+        training.default_intent_model(), training.default_intent_model(), [training.Example("x", "y")]
+    )
     assert verdict["accepted"] is True  # equal is not worse
     with transaction.atomic():
         m = services.model_request(actor=SYSTEM, workspace=workspace)
         candidate = training.default_intent_model()
-        figures = {**candidate.figures, **{"accepted": False, "held_out_accuracy": 0.5}}
+        figures = {**candidate.figures, "accepted": False, "held_out_accuracy": 0.5}
         services.model_finish(actor=SYSTEM, model=m, candidate=candidate, figures=figures)
     m.refresh_from_db()
     assert m.status == ModelStatus.REJECTED

@@ -25,7 +25,8 @@ def test_understand_where_is_my_order(workspace):
 def test_understand_hand_off_and_negative_sentiment(workspace):
     assert public.understand(workspace.pk, "позовите оператора").intent == "human_handoff"
     angry = public.understand(workspace.pk, "это ужасно, курьер нахамил, верните деньги немедленно")
-    assert angry.sentiment == "negative" and angry.sentiment_score < 0
+    assert angry.sentiment == "negative"
+    assert angry.sentiment_score < 0
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,9 @@ def test_hostile_messages_get_an_ordinary_understanding(workspace, text):
 
 
 def test_the_workspace_model_is_used_once_active(workspace, other_workspace):
-    call_inside_transaction(services.example_add, actor=SYSTEM, workspace=workspace, text="ау", intent="greeting")
+    call_inside_transaction(
+        services.example_add, actor=SYSTEM, workspace=workspace, text="ау", intent="greeting"
+    )
     model = call_inside_transaction(services.model_train, actor=SYSTEM, workspace=workspace)
     assert model.status == ModelStatus.ACTIVE
     assert public.understand(workspace.pk, "где мой заказ").model_version == 1

@@ -21,7 +21,9 @@ def article(
     publish: bool = True,
 ) -> Article:
     with transaction.atomic():
-        a = services.article_create(actor=SYSTEM, workspace=ws, language=language, title=title, body=body, slug=slug)
+        a = services.article_create(
+            actor=SYSTEM, workspace=ws, language=language, title=title, body=body, slug=slug
+        )
         if publish:
             services.article_set_status(actor=SYSTEM, article=a, status=ArticleStatus.PUBLISHED)
     return a
@@ -29,4 +31,6 @@ def article(
 
 def category(ws: Workspace, slug: str = "returns"):
     with transaction.atomic():
-        return services.category_create(actor=SYSTEM, workspace=ws, slug=slug, names={"en": "Returns", "ru": "Возвраты"})
+        return services.category_create(
+            actor=SYSTEM, workspace=ws, slug=slug, names={"en": "Returns", "ru": "Возвраты"}
+        )

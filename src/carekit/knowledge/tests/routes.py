@@ -27,7 +27,12 @@ def _articles(own: Workspace, other: Workspace) -> RouteCall:
 @route_case("POST", "/kb/articles", scope="knowledge:write")
 def _article_create(own: Workspace, other: Workspace) -> RouteCall:
     # The foreign reference is in the body: another workspace's article as a related one.
-    body = {"language": "en", "title": "Returns", "body": "Within 14 days.", "related_ids": [article(other).public_id]}
+    body = {
+        "language": "en",
+        "title": "Returns",
+        "body": "Within 14 days.",
+        "related_ids": [article(other).public_id],
+    }
     return RouteCall("/kb/articles", body=body)
 
 
@@ -56,5 +61,8 @@ def _search(own: Workspace, other: Workspace) -> RouteCall:
     mine = article(own, slug="returns-own")
     theirs = article(other, slug="returns-other")
     return RouteCall(
-        "/kb/search?q=возврат&language=ru", kind="list", own_ids={mine.public_id}, foreign_ids={theirs.public_id}
+        "/kb/search?q=возврат&language=ru",
+        kind="list",
+        own_ids={mine.public_id},
+        foreign_ids={theirs.public_id},
     )

@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.sqlite]
 
 DOCS = [
     Doc("returns", "ru", "Возврат товара", "Вернуть вещь можно в течение 14 дней, если сохранены ярлыки."),
-    Doc("tracking", "ru", "Как отследить заказ", "Трек-номер приходит в SMS, когда заказ передан в доставку."),
+    Doc(
+        "tracking", "ru", "Как отследить заказ", "Трек-номер приходит в SMS, когда заказ передан в доставку."
+    ),
     Doc("payment", "ru", "Оплата", "Мы принимаем банковские карты и оплату при получении."),
     Doc("refunds", "en", "Refunds", "Refunds go back to the original payment method within 10 working days."),
     Doc("shipping", "en", "Delivery times", "Couriers deliver in 1-2 days in big cities."),

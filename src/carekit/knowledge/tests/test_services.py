@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 def test_every_content_change_is_a_version(workspace):
     a = article(workspace, publish=False)
     call_inside_transaction(services.article_update, actor=SYSTEM, article=a, body="Новый текст.")
-    call_inside_transaction(services.article_update, actor=SYSTEM, article=a, title="Возврат товара")  # unchanged
+    call_inside_transaction(
+        services.article_update, actor=SYSTEM, article=a, title="Возврат товара"
+    )  # unchanged
     assert a.version == 2
     assert list(ArticleVersion.objects.filter(article=a).values_list("number", "body")) == [
         (2, "Новый текст."),

@@ -54,7 +54,9 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         elif action == "eval-sentiment":
-            result = evaluation.evaluate_sentiment(DATA / "train" / "sentiment.csv", DATA / "eval" / "sentiment.csv")
+            result = evaluation.evaluate_sentiment(
+                DATA / "train" / "sentiment.csv", DATA / "eval" / "sentiment.csv"
+            )
         elif action == "eval-kb":
             result = evaluation.evaluate_kb(DATA / "eval" / "kb_questions.csv")
         else:
