@@ -13,10 +13,20 @@ from carekit.bot import selectors, training
 from carekit.bot.nlu import entities as entity_rules
 from carekit.bot.nlu.intents import IntentModel
 from carekit.bot.nlu.text import MAX_CHARS, detect_language, tokens
+from carekit.bot.policy import Decision, decide
 from carekit.knowledge.public import ArticleHit
 from carekit.knowledge.public import search as kb_search
 
-__all__ = ["ArticleHit", "EntityRef", "Understanding", "kb_answer", "understand"]
+__all__ = [
+    "ArticleHit",
+    "Decision",
+    "EntityRef",
+    "Understanding",
+    "decide",
+    "intents",
+    "kb_answer",
+    "understand",
+]
 
 # The best hit must contain at least this share of the question's terms, and others must score within
 # KB_RELATIVE of it: below that the bot says it does not know rather than offer an unrelated article.

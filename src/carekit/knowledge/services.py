@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -177,3 +179,46 @@ def article_vote(*, actor: Actor, article: Article, voter: str, helpful: bool) -
     article.refresh_from_db(fields=["helpful_yes", "helpful_no"])
     _event(article, "voted", actor, helpful=helpful)
     return True
+
+
+DEFAULT_ARTICLES = Path(__file__).resolve().parent / "data" / "default_articles.json"
+
+
+def seed_default_articles(*, actor: Actor, workspace: Workspace) -> list[Article]:
+    """Publish the shipped ru/en e-commerce articles (returns, delivery, payment, ...) in a workspace
+    that has none yet: a help center that answers on day one, and the corpus of the search figures."""
+    if Article.objects.filter(workspace=workspace).exists():
+        raise Conflict(_("The workspace already has articles."))
+    data = json.loads(DEFAULT_ARTICLES.read_text(encoding="utf-8"))
+    categories: dict[str, Category] = {}
+    by_key: dict[tuple[str, str], Article] = {}
+    for item in data:
+        cat_slug = item["category"]
+        if cat_slug not in categories:
+            categories[cat_slug] = category_create(
+                actor=actor,
+                workspace=workspace,
+                slug=cat_slug,
+                names={"en": cat_slug.title(), "ru": cat_slug.title()},
+            )
+        for lang in Language.values:
+            if lang not in item:
+                continue
+            a = article_create(
+                actor=actor,
+                workspace=workspace,
+                language=lang,
+                title=item[lang]["title"],
+                body=item[lang]["body"],
+                slug=item["slug"],
+                category=categories[cat_slug],
+            )
+            by_key[(item["slug"], lang)] = article_set_status(
+                actor=actor, article=a, status=ArticleStatus.PUBLISHED
+            )
+    for item in data:
+        for lang in Language.values:
+            related = [by_key[(slug, lang)] for slug in item.get("related", []) if (slug, lang) in by_key]
+            if related and (item["slug"], lang) in by_key:
+                article_set_related(actor=actor, article=by_key[(item["slug"], lang)], related=related)
+    return list(by_key.values())

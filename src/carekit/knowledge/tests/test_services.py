@@ -73,3 +73,17 @@ def test_votes_count_once_per_voter_and_can_change(workspace):
 def test_an_article_needs_a_title(workspace):
     with pytest.raises(DomainError):
         article(workspace, title="  ")
+
+
+def test_default_articles_seed_a_searchable_help_center(workspace):
+    from carekit.knowledge import public
+
+    created = call_inside_transaction(services.seed_default_articles, actor=SYSTEM, workspace=workspace)
+    assert len(created) == 28
+    assert {a.status for a in created} == {ArticleStatus.PUBLISHED}
+    hits = public.search(workspace.pk, "как вернуть платье", "ru")
+    assert hits[0].slug == "returns"
+    returns_en = next(a for a in created if (a.slug, a.language) == ("returns", "en"))
+    assert sorted(r.slug for r in returns_en.related.all()) == ["exchange", "refunds"]
+    with pytest.raises(Conflict):
+        call_inside_transaction(services.seed_default_articles, actor=SYSTEM, workspace=workspace)
