@@ -121,7 +121,10 @@ def evaluate_files(
         **latency(model, test_texts),
         "model_bytes": len(model.to_bytes()),
         "train_seconds": round(train_seconds, 2),
-        "chosen": {k: model.figures[k] for k in ("features", "char_weight", "C", "cv_accuracy", "threshold")},
+        "chosen": {
+            k: model.figures[k]
+            for k in ("features", "char_weight", "C", "learner", "cv_accuracy", "threshold")
+        },
     }
     return result
 

@@ -96,7 +96,7 @@ def test_intent_model_chooses_its_configuration_by_cross_validation_and_round_tr
     texts, labels = _toy()
     model = IntentModel(oos_label="oos").fit(texts, labels, seed=0)
     assert model.figures["cv_folds"] == 5
-    assert len(model.figures["search"]) == 6
+    assert len(model.figures["search"]) == 8
     assert model.classes == ["oos", "order_status", "return_item"]
     restored = IntentModel.from_bytes(model.to_bytes())
     assert restored.predict_one("где мой заказ 555").label == "order_status"
