@@ -46,6 +46,11 @@ class ExampleIn(StrictSchema):
     intent: str = Field(min_length=1, max_length=80)
 
 
+class ReviewIn(StrictSchema):
+    accept: bool
+    intent: str | None = Field(default=None, min_length=1, max_length=80)
+
+
 class ExampleOut(Schema):
     id: str
     text: str
@@ -139,6 +144,21 @@ def add_example(request: HttpRequest, body: ExampleIn) -> Status:
         ws = Workspace.objects.get(pk=p.workspace_id)
         e = services.example_add(actor=p.actor, workspace=ws, text=body.text, intent=body.intent)
     return Status(201, _example(e))
+
+
+@router.post(
+    "/bot/examples/{example_id}/review", response=ExampleOut, summary="Accept or reject a suggestion"
+)
+def review_example(request: HttpRequest, example_id: str, body: ReviewIn) -> dict[str, Any]:
+    p = need(request, "bot:manage")
+    with transaction.atomic(durable=True):
+        e = services.example_review(
+            actor=p.actor,
+            example=selectors.example(p.workspace_id, example_id),
+            accept=body.accept,
+            intent=body.intent,
+        )
+    return _example(e)
 
 
 @router.delete("/bot/examples/{example_id}", response={204: None})

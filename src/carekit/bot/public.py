@@ -9,11 +9,13 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
-from carekit.bot import selectors, training
+from carekit.bot import selectors, services, training
+from carekit.bot.enums import ExampleSource
 from carekit.bot.nlu import entities as entity_rules
 from carekit.bot.nlu.intents import IntentModel
 from carekit.bot.nlu.text import MAX_CHARS, detect_language, tokens
 from carekit.bot.policy import Decision, decide
+from carekit.core.events import Actor
 from carekit.knowledge.public import ArticleHit
 from carekit.knowledge.public import search as kb_search
 
@@ -25,6 +27,7 @@ __all__ = [
     "decide",
     "intents",
     "kb_answer",
+    "suggest_example",
     "understand",
 ]
 
@@ -103,6 +106,26 @@ def kb_answer(workspace_id: int, text: str, language: str, limit: int = 3) -> li
     if not hits or hits[0].coverage < KB_MIN_COVERAGE:
         return []
     return [h for h in hits if h.score >= KB_RELATIVE * hits[0].score]
+
+
+def suggest_example(*, actor: Actor, workspace_id: int, text: str, intent: str) -> str | None:
+    """A message the bot missed, or one an agent resolved, proposed as a training example; it waits
+    for review (`POST /bot/examples/{id}/review`). Runs inside the caller's transaction. Returns the
+    example id, or None if the text is already an example."""
+    from carekit.core.errors import Conflict
+    from carekit.core.models import Workspace
+
+    try:
+        ex = services.example_add(
+            actor=actor,
+            workspace=Workspace.objects.get(pk=workspace_id),
+            text=text,
+            intent=intent,
+            source=ExampleSource.SUGGESTED,
+        )
+    except Conflict:
+        return None
+    return ex.public_id
 
 
 def intents() -> list[str]:

@@ -43,6 +43,11 @@ def _example_add(own: Workspace, other: Workspace) -> RouteCall:
     )
 
 
+@route_case("POST", "/bot/examples/{example_id}/review", scope="bot:manage")
+def _example_review(own: Workspace, other: Workspace) -> RouteCall:
+    return RouteCall(f"/bot/examples/{_example(other).public_id}/review", body={"accept": True})
+
+
 @route_case("DELETE", "/bot/examples/{example_id}", scope="bot:manage")
 def _example_remove(own: Workspace, other: Workspace) -> RouteCall:
     return RouteCall(f"/bot/examples/{_example(other).public_id}")

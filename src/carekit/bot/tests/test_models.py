@@ -91,3 +91,31 @@ def test_only_one_training_at_a_time(workspace):
     call_inside_transaction(services.model_request, actor=SYSTEM, workspace=workspace)
     with pytest.raises(Conflict):
         call_inside_transaction(services.model_request, actor=SYSTEM, workspace=workspace)
+
+
+def test_suggestions_wait_for_review_and_train_only_once_accepted(workspace):
+    from carekit.bot import public
+    from carekit.bot.enums import ExampleStatus
+    from carekit.bot.models import TrainingExample
+
+    ex_id = call_inside_transaction(
+        public.suggest_example,
+        actor=SYSTEM,
+        workspace_id=workspace.pk,
+        text="где моя шуба",
+        intent="order_status",
+    )
+    again = call_inside_transaction(
+        public.suggest_example,
+        actor=SYSTEM,
+        workspace_id=workspace.pk,
+        text="где моя шуба",
+        intent="order_status",
+    )
+    assert again is None
+    ex = TrainingExample.objects.get(public_id=ex_id)
+    assert ex.status == ExampleStatus.SUGGESTED
+    assert services._examples(workspace.pk) == ([], [])
+    call_inside_transaction(services.example_review, actor=SYSTEM, example=ex, accept=True)
+    own, held = services._examples(workspace.pk)
+    assert [e.text for e in own + held] == ["где моя шуба"]
