@@ -182,6 +182,17 @@ def article_vote(*, actor: Actor, article: Article, voter: str, helpful: bool) -
 
 
 DEFAULT_ARTICLES = Path(__file__).resolve().parent / "data" / "default_articles.json"
+DEFAULT_CATEGORIES = {
+    "returns": {"en": "Returns and exchanges", "ru": "Возврат и обмен"},
+    "delivery": {"en": "Delivery", "ru": "Доставка"},
+    "payment": {"en": "Payment", "ru": "Оплата"},
+    "loyalty": {"en": "Promo codes and gift cards", "ru": "Промокоды и сертификаты"},
+    "sizes": {"en": "Sizes", "ru": "Размеры"},
+    "orders": {"en": "Orders", "ru": "Заказы"},
+    "services": {"en": "Fittings and stylists", "ru": "Примерка и стилисты"},
+    "about": {"en": "About us", "ru": "О нас"},
+    "products": {"en": "Product care", "ru": "Уход за вещами"},
+}
 
 
 def seed_default_articles(*, actor: Actor, workspace: Workspace) -> list[Article]:
@@ -199,7 +210,7 @@ def seed_default_articles(*, actor: Actor, workspace: Workspace) -> list[Article
                 actor=actor,
                 workspace=workspace,
                 slug=cat_slug,
-                names={"en": cat_slug.title(), "ru": cat_slug.title()},
+                names=DEFAULT_CATEGORIES.get(cat_slug, {"en": cat_slug.title()}),
             )
         for lang in Language.values:
             if lang not in item:

@@ -50,3 +50,17 @@ def test_drafts_and_other_workspaces_articles_are_not_found(workspace, other_wor
     assert client.get(f"/help/{workspace.slug}/ru/theirs/").status_code == 404
     assert client.get("/help/no-such-shop/").status_code == 404
     assert client.get(f"/help/{workspace.slug}/de/draft/").status_code == 404
+
+
+def test_seed_command_publishes_the_default_help_center(workspace):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("kb", "seed", "--workspace", workspace.slug, stdout=out)
+    assert out.getvalue().strip() == f"Published 28 articles in {workspace.slug}: /help/{workspace.slug}/"
+    page = Client().get(f"/help/{workspace.slug}/search/", {"q": "как отследить посылку", "lang": "ru"})
+    assert f"/help/{workspace.slug}/ru/order-tracking/" in page.content.decode()
+    with pytest.raises(CommandError):
+        call_command("kb", "seed", "--workspace", workspace.slug, stdout=io.StringIO())
