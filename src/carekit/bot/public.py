@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 from carekit.bot import selectors, services, training
 from carekit.bot.enums import ExampleSource
 from carekit.bot.nlu import entities as entity_rules
@@ -81,6 +83,9 @@ def understand(
     """Language, intent (with out-of-scope), entities and sentiment of one customer message."""
     text = (text or "")[:MAX_CHARS]
     language = detect_language(text, default_language)
+    # Relative dates ("завтра", "friday") resolve against the caller's idea of today: the inbox passes
+    # the customer's local date; the server's is the fallback.
+    today = today or timezone.localdate()
     found = tuple(EntityRef(e.kind, e.value, e.text) for e in entity_rules.extract(text, today=today))
     if not tokens(text):
         # Empty, emoji-only or punctuation: nothing to classify, and nothing to guess from.
