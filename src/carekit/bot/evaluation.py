@@ -37,6 +37,21 @@ def read_labelled(path: str | Path, text_col: str, label_col: str | None) -> tup
     return [t for t, _ in rows], [label for _, label in rows]
 
 
+def read_grouped(
+    path: str | Path, text_col: str, label_col: str | None, group_col: str
+) -> tuple[list[str], list[str], list[str]]:
+    """Like `read_labelled`, plus a grouping column (e.g. the language) for per-group accuracy."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if label_col is None:
+            label_col = next((c for c in LABEL_COLUMNS if c in (reader.fieldnames or [])), LABEL_COLUMNS[0])
+        missing = {text_col, label_col, group_col} - set(reader.fieldnames or [])
+        if missing:
+            raise ValueError(f"{path}: no column(s) {sorted(missing)}; found {reader.fieldnames}")
+        rows = [(r[text_col], r[label_col], r[group_col]) for r in reader if r[text_col] and r[label_col]]
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
 def sample_per_class(
     texts: Sequence[str], labels: Sequence[str], per_class: int, seed: int
 ) -> tuple[list[str], list[str]]:
@@ -53,7 +68,9 @@ def sample_per_class(
     return [texts[i] for i in chosen], [labels[i] for i in chosen]
 
 
-def score(model: IntentModel, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+def score(
+    model: IntentModel, texts: Sequence[str], labels: Sequence[str], groups: Sequence[str] | None = None
+) -> dict[str, Any]:
     """Accuracy, macro-F1, per-intent F1 and, with an out-of-scope label, in-scope accuracy and recall."""
     preds = model.predict(texts)
     predicted = [p.label for p in preds]
@@ -67,6 +84,15 @@ def score(model: IntentModel, texts: Sequence[str], labels: Sequence[str]) -> di
         "macro_f1": round(float(f1_score(y, p, labels=names, average="macro", zero_division=0)), 4),
         "per_intent_f1": {n: round(float(f), 4) for n, f in zip(names, per_intent, strict=True)},
     }
+    if groups is not None:
+        g = np.asarray(groups)
+        out["per_group_accuracy"] = {
+            name: {
+                "examples": int(np.sum(g == name)),
+                "accuracy": round(float(np.mean((y == p)[g == name])), 4),
+            }
+            for name in sorted(set(groups))
+        }
     oos = model.oos_label
     if oos:
         flagged = np.asarray([pr.out_of_scope for pr in preds])
@@ -101,6 +127,7 @@ def evaluate_files(
     oos_label: str | None = None,
     per_class: int | None = None,
     seed: int = 0,
+    group_col: str | None = None,
 ) -> dict[str, Any]:
     texts, labels = read_labelled(train, text_col, label_col)
     if per_class:
@@ -109,7 +136,11 @@ def evaluate_files(
     model = IntentModel(oos_label=oos_label).fit(texts, labels, seed=seed)
     train_seconds = time.perf_counter() - started
     # The test file is opened only now, after every choice has been made on the training file.
-    test_texts, test_labels = read_labelled(test, text_col, label_col)
+    groups: list[str] | None = None
+    if group_col:
+        test_texts, test_labels, groups = read_grouped(test, text_col, label_col, group_col)
+    else:
+        test_texts, test_labels = read_labelled(test, text_col, label_col)
     result = {
         "train_file": str(train),
         "test_file": str(test),
@@ -117,7 +148,7 @@ def evaluate_files(
         "per_class": per_class,
         "seed": seed,
         "oos_label": oos_label,
-        **score(model, test_texts, test_labels),
+        **score(model, test_texts, test_labels, groups),
         **latency(model, test_texts),
         "model_bytes": len(model.to_bytes()),
         "train_seconds": round(train_seconds, 2),

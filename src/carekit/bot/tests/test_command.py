@@ -98,6 +98,20 @@ def test_the_test_file_is_read_once_after_training(tmp_path, monkeypatch):
     assert calls == [f"read {train}", "fit", f"read {test}"]
 
 
+def test_accuracy_per_group(tmp_path):
+    train = _write(tmp_path / "train.csv", TRAIN)
+    test = tmp_path / "test.csv"
+    with test.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "label", "lang"])
+        w.writerows([(t, label, "ru" if t[0] > "z" else "en") for t, label in TEST])
+    result = _run("--train", str(train), "--test", str(test), "--group-col", "lang")
+    assert result["per_group_accuracy"] == {
+        "en": {"examples": 3, "accuracy": 1.0},
+        "ru": {"examples": 3, "accuracy": 1.0},
+    }
+
+
 def test_bad_arguments_are_command_errors(tmp_path):
     train = _write(tmp_path / "train.csv", TRAIN)
     with pytest.raises(CommandError):

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         ev.add_argument("--oos-label", default=None, help="the label of out-of-scope examples")
         ev.add_argument("--per-class", type=int, default=None, help="train on N examples per label")
         ev.add_argument("--seed", type=int, default=0)
+        ev.add_argument("--group-col", default=None, help="also report accuracy per value of this column")
         ev.add_argument("--json", action="store_true")
         es = sub.add_parser("eval-sentiment", help="the project's sentiment set: train file -> eval file")
         es.add_argument("--json", action="store_true")
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                     oos_label=opts["oos_label"],
                     per_class=opts["per_class"],
                     seed=opts["seed"],
+                    group_col=opts["group_col"],
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
