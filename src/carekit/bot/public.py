@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from carekit.bot import selectors, services, training
 from carekit.bot.enums import ExampleSource
+from carekit.bot.handoff import HandoffSummary, summarize
 from carekit.bot.nlu import entities as entity_rules
 from carekit.bot.nlu.intents import IntentModel
 from carekit.bot.nlu.text import MAX_CHARS, detect_language, tokens
@@ -25,11 +26,13 @@ __all__ = [
     "ArticleHit",
     "Decision",
     "EntityRef",
+    "HandoffSummary",
     "Understanding",
     "decide",
     "intents",
     "kb_answer",
     "suggest_example",
+    "summarize",
     "understand",
 ]
 

@@ -34,3 +34,43 @@ def _u(intent: str, *, oos: bool = False, sentiment: str = "neutral", score: flo
 def test_decide(understanding, hits, missed, expected):
     d = decide(understanding, hits, misunderstood_before=missed)
     assert (d.kind, d.reason) == expected
+
+
+def test_handoff_summary_carries_the_context():
+    from carekit.bot.public import EntityRef, summarize
+
+    turns = [
+        Understanding("ru", "greeting", 0.9, False, (), "neutral", 0.0, None),
+        Understanding(
+            "ru",
+            "return_item",
+            0.9,
+            False,
+            (EntityRef("order_number", "10234", "10234"),),
+            "neutral",
+            0,
+            None,
+        ),
+        Understanding(
+            "ru",
+            "human_handoff",
+            0.9,
+            False,
+            (EntityRef("order_number", "10234", "10234"),),
+            "negative",
+            -0.6,
+            None,
+        ),
+    ]
+    s = summarize(turns, reason="requested", collected={"size": "M"}, answered=["Возврат товара"])
+    assert (s.intent, s.language, s.sentiment) == ("return_item", "ru", "negative")
+    assert s.entities == (EntityRef("order_number", "10234", "10234"),)
+    assert s.lines() == [
+        "Reason: requested",
+        "Customer wants: return_item",
+        "Mood: negative",
+        "order_number: 10234",
+        "size: M",
+        "Bot answered: Возврат товара",
+    ]
+    assert summarize([], reason="misunderstood").intent is None
