@@ -5,12 +5,14 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
+from carekit.bot.api import router as bot_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
 from carekit.core.webhooks.api import router as webhooks_router
 from carekit.customers.api import router as customers_router
 from carekit.loyalty.api import router as loyalty_router
+from carekit.knowledge.api import router as knowledge_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -26,3 +28,5 @@ api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
 api.add_router("", customers_router)
 api.add_router("", loyalty_router)
+api.add_router("", knowledge_router)
+api.add_router("", bot_router)

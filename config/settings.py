@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "carekit.customers",
     "carekit.portal",
     "carekit.loyalty",
+    "carekit.knowledge",
+    "carekit.bot",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

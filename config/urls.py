@@ -15,6 +15,7 @@ urlpatterns = [
     path("customers/", include("carekit.customers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", dashboard, name="home"),
+    path("help/", include("carekit.knowledge.urls")),
     path("", include("carekit.accounts.urls")),
     path("", include("carekit.ui.urls")),
     path("", include("carekit.loyalty.urls")),

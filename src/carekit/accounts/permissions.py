@@ -25,6 +25,10 @@ SCOPES: dict[str, str] = {
     "loyalty:manage": "Configure loyalty programs, rules, tiers and coupons; adjust balances",
     "loyalty:checkout": "Quote, redeem, cancel and refund points and coupons at checkout",
     "loyalty:compensate": "Grant compensations within the program's cap and budget",
+    "knowledge:read": "Read and search knowledge-base articles",
+    "knowledge:write": "Write, publish and archive knowledge-base articles",
+    "bot:read": "Run the bot's language understanding; see models and training examples",
+    "bot:manage": "Add training examples, retrain and activate bot models",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -50,6 +54,9 @@ _grant(Role.SUPERVISOR, "loyalty:read", "loyalty:compensate")
 _grant(Role.AGENT, "loyalty:read", "loyalty:compensate")
 _grant(Role.MARKETER, "loyalty:read", "loyalty:manage")
 _grant(Role.ANALYST, "loyalty:read")
+# knowledge base and bot
+_grant(Role.SUPERVISOR, "knowledge:read", "knowledge:write", "bot:read", "bot:manage")
+_grant(Role.AGENT, "knowledge:read", "bot:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 
