@@ -16,4 +16,5 @@ urlpatterns = [
     path("", dashboard, name="home"),
     path("", include("carekit.accounts.urls")),
     path("", include("carekit.ui.urls")),
+    path("", include("carekit.conversations.urls")),
 ]

@@ -25,6 +25,10 @@ SCOPES: dict[str, str] = {
     "loyalty:manage": "Configure loyalty programs, rules, tiers and coupons; adjust balances",
     "loyalty:checkout": "Quote, redeem, cancel and refund points and coupons at checkout",
     "loyalty:compensate": "Grant compensations within the program's cap and budget",
+    "inbox:read": "See conversations, messages, tasks and canned responses",
+    "inbox:write": "Answer, assign, transfer, snooze, resolve and merge conversations; notes and tasks",
+    "inbox:channel": "Post inbound messages through the API channel",
+    "inbox:admin": "Configure routing rules, SLA policies, calendars, canned responses and API channels",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -50,6 +54,10 @@ _grant(Role.SUPERVISOR, "loyalty:read", "loyalty:compensate")
 _grant(Role.AGENT, "loyalty:read", "loyalty:compensate")
 _grant(Role.MARKETER, "loyalty:read", "loyalty:manage")
 _grant(Role.ANALYST, "loyalty:read")
+# conversations
+_grant(Role.SUPERVISOR, "inbox:*")
+_grant(Role.AGENT, "inbox:read", "inbox:write")
+_grant(Role.ANALYST, "inbox:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from carekit.conversations import views
+
+app_name = "conversations"
+
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/rows/", views.inbox_rows, name="inbox_rows"),
+    path("inbox/c/<str:conversation_id>/", views.conversation_page, name="conversation"),
+    path("inbox/c/<str:conversation_id>/thread/", views.thread, name="thread"),
+    path("inbox/c/<str:conversation_id>/reply/", views.reply, name="reply"),
+    path("inbox/c/<str:conversation_id>/note/", views.note, name="note"),
+    path("inbox/c/<str:conversation_id>/action/", views.action, name="action"),
+    path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
+    path("inbox/presence/", views.presence, name="presence"),
+]
