@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
+from carekit.conversations.api import router as conversations_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
@@ -26,3 +27,4 @@ api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
 api.add_router("", customers_router)
 api.add_router("", loyalty_router)
+api.add_router("", conversations_router)

@@ -22,7 +22,9 @@ class Calendar:
         return cls("UTC", {str(d): [["00:00", "24:00"]] for d in range(7)}, frozenset())
 
     @classmethod
-    def of(cls, time_zone: str, hours: Mapping[str, Sequence[Sequence[str]]], holidays: Sequence[str]) -> Calendar:
+    def of(
+        cls, time_zone: str, hours: Mapping[str, Sequence[Sequence[str]]], holidays: Sequence[str]
+    ) -> Calendar:
         return cls(time_zone, hours, frozenset(date.fromisoformat(h) for h in holidays))
 
 

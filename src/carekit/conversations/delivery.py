@@ -39,7 +39,9 @@ def _claim(message_id: int, now: datetime) -> bool:
         return bool(
             Message.objects.filter(pk=message_id, state=DeliveryState.QUEUED)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .update(state=DeliveryState.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE)
+            .update(
+                state=DeliveryState.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+            )
         )
 
 
@@ -70,7 +72,9 @@ def attempt(message_id: int, *, now: datetime | None = None) -> str | None:
     try:
         result = outbound.send(outbound_of(message))
     except outbound.UnknownChannel:
-        result = outbound.SendResult(ok=False, error=f"no sender for channel {message.conversation.channel!r}")
+        result = outbound.SendResult(
+            ok=False, error=f"no sender for channel {message.conversation.channel!r}"
+        )
     except Exception as exc:  # a sender bug must not leave the message in `sending`; retry it
         logger.exception("sender for %s raised", message.conversation.channel)
         result = outbound.SendResult(ok=False, error=str(exc)[:500], retryable=True)
@@ -125,8 +129,9 @@ def sweep(*, now: datetime | None = None) -> int:
             state=DeliveryState.QUEUED, next_attempt_at=now
         )
     due = list(
-        Message.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=now - timedelta(seconds=30))
-        .values_list("pk", flat=True)[:2000]
+        Message.objects.filter(
+            state=DeliveryState.QUEUED, next_attempt_at__lte=now - timedelta(seconds=30)
+        ).values_list("pk", flat=True)[:2000]
     )
     for pk in due:
         deliver_message(pk)

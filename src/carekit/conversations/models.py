@@ -72,7 +72,9 @@ class Conversation(models.Model):
     channel_ref = models.CharField(max_length=40, blank=True, default="")  # the channel instance id
     thread_key = models.CharField(max_length=200)  # the provider's thread (one conversation per thread)
     subject = models.CharField(max_length=300, blank=True, default="")
-    status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+    )
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     team_id = models.CharField(max_length=32, blank=True, default="")
     assignee_id = models.CharField(max_length=32, blank=True, default="")  # a member's public id
@@ -86,7 +88,9 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     message_count = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -372,4 +376,3 @@ class ApiChannel(models.Model):
 
     def __str__(self) -> str:
         return self.name
-

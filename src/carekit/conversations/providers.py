@@ -46,7 +46,9 @@ def erase(workspace_id: int, customer_id: str) -> None:
     message_ids = list(messages.values_list("public_id", flat=True))
     messages.update(text=ERASED, html="")
     Note.objects.filter(workspace_id=workspace_id, conversation__in=convs).update(text=ERASED)
-    WebhookDelivery.objects.filter(workspace_id=workspace_id, event_public_id__in=message_ids).update(payload={})
+    WebhookDelivery.objects.filter(workspace_id=workspace_id, event_public_id__in=message_ids).update(
+        payload={}
+    )
     for conv in convs:
         conv.subject = ""
         conv.thread_key = f"erased:{conv.public_id}"

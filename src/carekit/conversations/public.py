@@ -31,11 +31,15 @@ class ReceivedRef:
     reopened: bool
 
 
-def receive_message(*, actor: Actor, workspace_id: int, inbound: Inbound, at: datetime | None = None) -> ReceivedRef:
+def receive_message(
+    *, actor: Actor, workspace_id: int, inbound: Inbound, at: datetime | None = None
+) -> ReceivedRef:
     """The single entry point for channel adapters: idempotent by (channel, external id)."""
     ws = Workspace.objects.get(pk=workspace_id)
     r = services.conversation_receive_message(actor=actor, workspace=ws, inbound=inbound, at=at)
-    return ReceivedRef(r.message.public_id, r.conversation.public_id, r.duplicate, r.conversation_created, r.reopened)
+    return ReceivedRef(
+        r.message.public_id, r.conversation.public_id, r.duplicate, r.conversation_created, r.reopened
+    )
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,13 @@ class ConversationRef:
 
 
 def conversations_of(workspace_id: int, customer_id: str, *, limit: int = 20) -> Sequence[ConversationRef]:
-    rows = Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by("-pk")[:limit]
-    return [ConversationRef(c.public_id, c.customer_id, c.channel, c.status, c.assignee_id, c.team_id) for c in rows]
+    rows = Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by("-pk")[
+        :limit
+    ]
+    return [
+        ConversationRef(c.public_id, c.customer_id, c.channel, c.status, c.assignee_id, c.team_id)
+        for c in rows
+    ]
 
 
 def task_create(
@@ -67,7 +76,11 @@ def task_create(
 ) -> str:
     """Create an inbox task (callback, follow_up, todo) for another context; returns its id."""
     ws = Workspace.objects.get(pk=workspace_id)
-    conv = Conversation.objects.filter(workspace=ws, public_id=conversation_id).first() if conversation_id else None
+    conv = (
+        Conversation.objects.filter(workspace=ws, public_id=conversation_id).first()
+        if conversation_id
+        else None
+    )
     task = services.task_create(
         actor=actor,
         workspace=ws,

@@ -21,6 +21,7 @@ from carekit.conversations.enums import (
     ConversationStatus,
     Presence,
 )
+from carekit.conversations.errors import NotFound
 from carekit.conversations.models import Activity, AgentState, Conversation, RoutingRule, TeamRouting
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
@@ -60,7 +61,11 @@ def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: st
             conversation=conversation,
             kind=ActivityKind.TRANSFERRED,
             actor=str(actor)[:80],
-            data={"rule_id": rule.public_id, "team_id": conversation.team_id, "priority": conversation.priority},
+            data={
+                "rule_id": rule.public_id,
+                "team_id": conversation.team_id,
+                "priority": conversation.priority,
+            },
             created_at=at,
         )
         emit(
@@ -92,7 +97,9 @@ def loads(workspace_id: int, member_ids: list[str]) -> dict[str, dict[str, int]]
     """Active conversations per agent and channel: {member_id: {channel: n}}."""
     out: dict[str, dict[str, int]] = {m: {} for m in member_ids}
     rows = (
-        Conversation.objects.filter(workspace_id=workspace_id, assignee_id__in=member_ids, status__in=ACTIVE_STATUSES)
+        Conversation.objects.filter(
+            workspace_id=workspace_id, assignee_id__in=member_ids, status__in=ACTIVE_STATUSES
+        )
         .values("assignee_id", "channel")
         .annotate(n=Count("id"))
     )
@@ -149,8 +156,9 @@ def note_assigned(workspace_id: int, member_id: str, at: datetime) -> None:
 def fill_slots(*, actor: Actor, workspace_id: int, at: datetime) -> int:
     """Give waiting (open, unassigned) conversations to agents with room, oldest first."""
     waiting = list(
-        Conversation.objects.filter(workspace_id=workspace_id, status=ConversationStatus.OPEN, assignee_id="")
-        .order_by("created_at", "pk")[:FILL_BATCH]
+        Conversation.objects.filter(
+            workspace_id=workspace_id, status=ConversationStatus.OPEN, assignee_id=""
+        ).order_by("created_at", "pk")[:FILL_BATCH]
     )
     n = 0
     for conv in waiting:
@@ -173,7 +181,7 @@ def presence_set(
     at = at or timezone.now()
     agent = next((a for a in accounts.agents(workspace.pk) if a.member_id == member_id), None)
     if agent is None:
-        raise DomainError(_("Unknown agent."), field="member_id", code="not_found")
+        raise NotFound(_("Unknown agent."), field="member_id")
     state, _created = AgentState.objects.get_or_create(
         workspace=workspace, member_id=member_id, defaults={"user_id": agent.user_id}
     )
@@ -194,7 +202,12 @@ def presence_set(
         subject_type="member",
         subject_id=member_id,
         actor=actor,
-        payload={"member_id": member_id, "presence": state.presence, "previous": previous, "capacity": state.capacity},
+        payload={
+            "member_id": member_id,
+            "presence": state.presence,
+            "previous": previous,
+            "capacity": state.capacity,
+        },
         occurred_at=at,
     )
     if state.presence == Presence.ONLINE:
@@ -204,7 +217,9 @@ def presence_set(
 
 def agent_seen(workspace_id: int, member_id: str, at: datetime | None = None) -> None:
     """An agent's page was active: refresh the auto-away clock (no event: this is not a decision)."""
-    AgentState.objects.filter(workspace_id=workspace_id, member_id=member_id).update(last_seen_at=at or timezone.now())
+    AgentState.objects.filter(workspace_id=workspace_id, member_id=member_id).update(
+        last_seen_at=at or timezone.now()
+    )
 
 
 def agents_auto_away(*, actor: Actor, at: datetime | None = None) -> int:
@@ -215,7 +230,13 @@ def agents_auto_away(*, actor: Actor, at: datetime | None = None) -> int:
     for state in AgentState.objects.filter(presence=Presence.ONLINE).select_related("workspace")[:1000]:
         minutes = settings_for(state.workspace_id).auto_away_minutes
         if state.last_seen_at and state.last_seen_at < at - timedelta(minutes=minutes):
-            presence_set(actor=actor, workspace=state.workspace, member_id=state.member_id, presence=Presence.AWAY, at=at)
+            presence_set(
+                actor=actor,
+                workspace=state.workspace,
+                member_id=state.member_id,
+                presence=Presence.AWAY,
+                at=at,
+            )
             n += 1
     return n
 

@@ -15,7 +15,9 @@ ALLOWED_TAGS = frozenset(
 )
 VOID_TAGS = frozenset({"br"})
 # Elements whose whole content is dropped, not just the tags.
-DROP_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"})
+DROP_CONTENT = frozenset(
+    {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg", "math"}
+)
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -35,7 +37,11 @@ class _Sanitizer(HTMLParser):
         if tag == "a":
             href = next((v for k, v in attrs if k == "href" and v), "")
             safe = href.strip().lower().startswith(SAFE_SCHEMES)
-            attr = f' href="{escape(href.strip(), quote=True)}" rel="nofollow noopener" target="_blank"' if safe else ""
+            attr = (
+                f' href="{escape(href.strip(), quote=True)}" rel="nofollow noopener" target="_blank"'
+                if safe
+                else ""
+            )
             self.out.append(f"<a{attr}>")
         else:
             self.out.append(f"<{tag}>")

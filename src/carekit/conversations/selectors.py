@@ -31,7 +31,9 @@ def conversation(workspace_id: int, conversation_id: str) -> Conversation:
 
 
 def _at_risk(workspace_id: int) -> QuerySet[SlaClock]:
-    return SlaClock.objects.filter(workspace_id=workspace_id, state=ClockState.RUNNING, warned_at__isnull=False)
+    return SlaClock.objects.filter(
+        workspace_id=workspace_id, state=ClockState.RUNNING, warned_at__isnull=False
+    )
 
 
 def inbox(
@@ -45,10 +47,7 @@ def inbox(
     priority: str = "",
 ) -> QuerySet[Conversation]:
     qs = Conversation.objects.filter(workspace_id=workspace_id)
-    if status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    qs = qs.filter(status=status) if status else qs.filter(status__in=ACTIVE_STATUSES)
     if view == "mine":
         qs = qs.filter(assignee_id=member_id)
     elif view == "unassigned":
@@ -143,7 +142,9 @@ def previous_conversations(conv: Conversation, limit: int = 10) -> list[Conversa
 
 def report(workspace_id: int, since: datetime, until: datetime) -> dict[str, Any]:
     """First-response time, resolution time and SLA attainment per target over a period."""
-    convs = Conversation.objects.filter(workspace_id=workspace_id, created_at__gte=since, created_at__lt=until)
+    convs = Conversation.objects.filter(
+        workspace_id=workspace_id, created_at__gte=since, created_at__lt=until
+    )
     frt = [
         (c.first_response_at - c.created_at).total_seconds()
         for c in convs.exclude(first_response_at=None).only("created_at", "first_response_at")
@@ -156,7 +157,8 @@ def report(workspace_id: int, since: datetime, until: datetime) -> dict[str, Any
     clocks_ = SlaClock.objects.filter(workspace_id=workspace_id, started_at__gte=since, started_at__lt=until)
     attainment = {}
     for row in clocks_.values("target").annotate(
-        met=Count("pk", filter=Q(state=ClockState.MET)), breached=Count("pk", filter=Q(state=ClockState.BREACHED))
+        met=Count("pk", filter=Q(state=ClockState.MET)),
+        breached=Count("pk", filter=Q(state=ClockState.BREACHED)),
     ):
         total = row["met"] + row["breached"]
         attainment[row["target"]] = round(row["met"] / total, 4) if total else None

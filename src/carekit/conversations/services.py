@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -34,15 +33,18 @@ from carekit.conversations.enums import (
     TaskKind,
     TaskStatus,
 )
+from carekit.conversations.errors import AttachmentRefused, ConversationClosed, NotFound
 from carekit.conversations.models import (
     DEFAULT_ALLOWED_TYPES,
     Activity,
     Attachment,
+    BusinessCalendar,
     CannedResponse,
     Conversation,
     InboxSettings,
     Message,
     Note,
+    SlaPolicy,
     Task,
 )
 from carekit.conversations.sanitize import html_to_text, sanitize_html, text_to_html
@@ -54,15 +56,7 @@ from carekit.customers import public as customers
 
 MAX_TEXT = 20_000
 MENTION_RE = re.compile(r"@([A-Za-z0-9_.+-]+)")
-
-
-class AttachmentRefused(DomainError):
-    code = "attachment_refused"
-    status = 422
-
-
-class ConversationClosed(Conflict):
-    code = "conversation_closed"
+TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 # --- settings ---------------------------------------------------------------------------------------
@@ -144,7 +138,9 @@ def _clean_text(text: str, html: str) -> tuple[str, str]:
     if not plain and not safe:
         return "", ""
     if len(plain) > MAX_TEXT:
-        raise DomainError(_("The message is too long (at most %(n)s characters).") % {"n": MAX_TEXT}, field="text")
+        raise DomainError(
+            _("The message is too long (at most %(n)s characters).") % {"n": MAX_TEXT}, field="text"
+        )
     return plain, safe
 
 
@@ -278,7 +274,7 @@ def conversation_receive_message(
     if customer_id:
         ref = customers.customer(workspace.pk, customer_id)
         if ref is None:
-            raise DomainError(_("Unknown customer."), field="customer_id", code="not_found")
+            raise NotFound(_("Unknown customer."), field="customer_id")
         customer_id = ref.customer_id
     else:
         if not inbound.identity_kind or not inbound.identity_value:
@@ -543,7 +539,11 @@ def note_add(
         subject_type="conversation",
         subject_id=conversation.public_id,
         actor=actor,
-        payload={"note_id": note.public_id, "conversation_id": conversation.public_id, "mentions": note.mentions},
+        payload={
+            "note_id": note.public_id,
+            "conversation_id": conversation.public_id,
+            "mentions": note.mentions,
+        },
     )
     users = [a.user_id for a in mentioned if a.member_id != author_id]
     if users:
@@ -566,7 +566,7 @@ def note_add(
 def _member(workspace_id: int, member_id: str) -> accounts.AgentRef:
     agent = next((a for a in accounts.agents(workspace_id) if a.member_id == member_id), None)
     if agent is None:
-        raise DomainError(_("Unknown agent."), field="assignee_id", code="not_found")
+        raise NotFound(_("Unknown agent."), field="assignee_id")
     return agent
 
 
@@ -587,7 +587,14 @@ def conversation_assign(
     conv.save(update_fields=["assignee_id", "assigned_at"])
     kind = ActivityKind.ASSIGNED if assignee_id else ActivityKind.UNASSIGNED
     _activity(conv, kind, actor, at, assignee_id=assignee_id, previous=previous)
-    _event(conv, "assigned" if assignee_id else "unassigned", actor, at, assignee_id=assignee_id, previous=previous)
+    _event(
+        conv,
+        "assigned" if assignee_id else "unassigned",
+        actor,
+        at,
+        assignee_id=assignee_id,
+        previous=previous,
+    )
     if agent is not None:
         routing.note_assigned(conv.workspace_id, assignee_id, at)
         if actor.id != agent.user_id:
@@ -608,7 +615,12 @@ def conversation_assign(
 
 
 def conversation_transfer(
-    *, actor: Actor, conversation: Conversation, team_id: str, assignee_id: str = "", at: datetime | None = None
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    team_id: str,
+    assignee_id: str = "",
+    at: datetime | None = None,
 ) -> Conversation:
     """Move to another team; its routing assigns someone unless an agent is named."""
     at = at or timezone.now()
@@ -616,7 +628,7 @@ def conversation_transfer(
     if conv.status == ConversationStatus.CLOSED:
         raise ConversationClosed(_("This conversation is closed."))
     if team_id and not any(t.team_id == team_id for t in accounts.teams(conv.workspace_id)):
-        raise DomainError(_("Unknown team."), field="team_id", code="not_found")
+        raise NotFound(_("Unknown team."), field="team_id")
     previous_team, previous_agent = conv.team_id, conv.assignee_id
     conv.team_id = team_id
     conv.assignee_id = ""
@@ -634,7 +646,9 @@ def conversation_transfer(
     return conv
 
 
-def _set_status(conv: Conversation, status: str, actor: Actor, at: datetime, kind: str, verb: str, **data: Any):
+def _set_status(
+    conv: Conversation, status: str, actor: Actor, at: datetime, kind: str, verb: str, **data: Any
+):
     previous = conv.status
     conv.status = status
     conv.save()
@@ -653,7 +667,9 @@ def conversation_snooze(
     if until <= at:
         raise DomainError(_("Snooze until a time in the future."), field="until")
     conv.snoozed_until = until
-    _set_status(conv, ConversationStatus.SNOOZED, actor, at, ActivityKind.SNOOZED, "snoozed", until=until.isoformat())
+    _set_status(
+        conv, ConversationStatus.SNOOZED, actor, at, ActivityKind.SNOOZED, "snoozed", until=until.isoformat()
+    )
     conversation.__dict__.update(conv.__dict__)
     return conv
 
@@ -670,7 +686,9 @@ def conversation_wait_on_customer(*, actor: Actor, conversation: Conversation, a
     return conv
 
 
-def conversation_resolve(*, actor: Actor, conversation: Conversation, at: datetime | None = None) -> Conversation:
+def conversation_resolve(
+    *, actor: Actor, conversation: Conversation, at: datetime | None = None
+) -> Conversation:
     """Resolve; the assignee's freed slot is filled from the waiting queue at once."""
     at = at or timezone.now()
     conv = _lock(conversation)
@@ -687,7 +705,9 @@ def conversation_resolve(*, actor: Actor, conversation: Conversation, at: dateti
     return conv
 
 
-def conversation_reopen(*, actor: Actor, conversation: Conversation, at: datetime | None = None) -> Conversation:
+def conversation_reopen(
+    *, actor: Actor, conversation: Conversation, at: datetime | None = None
+) -> Conversation:
     at = at or timezone.now()
     conv = _lock(conversation)
     if conv.status == ConversationStatus.CLOSED:
@@ -711,7 +731,9 @@ def _close(conv: Conversation, actor: Actor, at: datetime, reason: str) -> None:
         routing.fill_slots(actor=actor, workspace_id=conv.workspace_id, at=at)
 
 
-def conversation_close(*, actor: Actor, conversation: Conversation, at: datetime | None = None) -> Conversation:
+def conversation_close(
+    *, actor: Actor, conversation: Conversation, at: datetime | None = None
+) -> Conversation:
     """Final: the thread's next message starts a new conversation."""
     at = at or timezone.now()
     conv = _lock(conversation)
@@ -798,7 +820,7 @@ def conversations_bulk(
     rows = {c.public_id: c for c in Conversation.objects.filter(workspace=workspace, public_id__in=ids)}
     missing = [i for i in ids if i not in rows]
     if missing:
-        raise DomainError(_("Unknown conversations."), field="conversation_ids", code="not_found", details=missing)
+        raise NotFound(_("Unknown conversations."), field="conversation_ids", details=missing)
     done = []
     for cid in ids:
         conv = rows[cid]
@@ -824,7 +846,9 @@ def snoozed_wake(*, actor: Actor, at: datetime | None = None) -> int:
     n = 0
     for conv in Conversation.objects.filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=at)[:500]:
         conv.snoozed_until = None
-        _set_status(conv, ConversationStatus.OPEN, actor, at, ActivityKind.REOPENED, "woke", reason="snooze_ended")
+        _set_status(
+            conv, ConversationStatus.OPEN, actor, at, ActivityKind.REOPENED, "woke", reason="snooze_ended"
+        )
         n += 1
     return n
 
@@ -920,7 +944,9 @@ def canned_response_create(
     if not body.strip() or not shortcut.strip():
         raise DomainError(_("A canned response needs a shortcut and a text."), field="body")
     if CannedResponse.objects.filter(workspace=workspace, shortcut=shortcut, language=language).exists():
-        raise Conflict(_("This shortcut already exists for this language."), code="duplicate", field="shortcut")
+        raise Conflict(
+            _("This shortcut already exists for this language."), code="duplicate", field="shortcut"
+        )
     row = CannedResponse.objects.create(
         workspace=workspace, shortcut=shortcut, title=title or shortcut, body=body, language=language
     )
@@ -955,8 +981,9 @@ def canned_render(canned: CannedResponse, conversation: Conversation) -> str:
         values[("order", "tracking_number")] = order.tracking_number
         tpl = cfg.tracking_url_template
         values[("order", "tracking_url")] = (
-            tpl.replace("{tracking_number}", order.tracking_number) if tpl and order.tracking_number else
-            order.tracking_number
+            tpl.replace("{tracking_number}", order.tracking_number)
+            if tpl and order.tracking_number
+            else order.tracking_number
         )
     values[("conversation", "id")] = conversation.public_id
     return VARIABLE_RE.sub(lambda m: values.get((m.group(1), m.group(2)), ""), canned.body)
@@ -965,3 +992,49 @@ def canned_render(canned: CannedResponse, conversation: Conversation) -> str:
 def canned_for(workspace_id: int, shortcut: str, language: str) -> CannedResponse | None:
     rows = list(CannedResponse.objects.filter(workspace_id=workspace_id, shortcut=shortcut))
     return next((r for r in rows if r.language == language), rows[0] if rows else None)
+
+
+# --- SLA configuration ------------------------------------------------------------------------------
+
+
+def calendar_create(
+    *, actor: Actor, workspace: Workspace, name: str, time_zone: str, hours: dict, holidays: list[str]
+) -> BusinessCalendar:
+    for spans in hours.values():
+        for opening, closing in spans:
+            if not (TIME_RE.match(opening) and TIME_RE.match(closing)) or opening >= closing:
+                raise DomainError(_('Working hours look like ["09:00", "19:00"].'), field="hours")
+    for day in holidays:
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise DomainError(_("Holidays are dates like 2026-12-31."), field="holidays") from None
+    cal = BusinessCalendar.objects.create(
+        workspace=workspace, name=name, time_zone=time_zone, hours=hours, holidays=sorted(set(holidays))
+    )
+    emit(
+        workspace_id=workspace.pk,
+        type="conversations.calendar.created",
+        subject_type="calendar",
+        subject_id=cal.public_id,
+        actor=actor,
+        payload={"calendar_id": cal.public_id, "time_zone": time_zone},
+    )
+    return cal
+
+
+def sla_policy_create(*, actor: Actor, workspace: Workspace, **fields: Any) -> SlaPolicy:
+    if not any(
+        fields.get(f) for f in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
+    ):
+        raise DomainError(_("A policy needs at least one target."), field="first_response_minutes")
+    policy = SlaPolicy.objects.create(workspace=workspace, **fields)
+    emit(
+        workspace_id=workspace.pk,
+        type="conversations.sla_policy.created",
+        subject_type="sla_policy",
+        subject_id=policy.public_id,
+        actor=actor,
+        payload={"policy_id": policy.public_id},
+    )
+    return policy

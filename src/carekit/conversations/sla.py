@@ -81,7 +81,9 @@ def calendar_for(policy: SlaPolicy, conversation: Conversation) -> Calendar:
     return Calendar.of(row.time_zone, row.hours, row.holidays)
 
 
-def _emit(clock: SlaClock, conversation: Conversation, verb: str, actor: Actor, at: datetime, **extra) -> None:
+def _emit(
+    clock: SlaClock, conversation: Conversation, verb: str, actor: Actor, at: datetime, **extra
+) -> None:
     emit(
         workspace_id=conversation.workspace_id,
         type=f"conversations.sla.{verb}",
@@ -131,7 +133,9 @@ def clock_start(*, actor: Actor, conversation: Conversation, target: str, at: da
     )
     _schedule(clock, calendar_for(policy, conversation), at)
     clock.save()
-    _emit(clock, conversation, "started", actor, at, due_at=clock.due_at.isoformat() if clock.due_at else None)
+    _emit(
+        clock, conversation, "started", actor, at, due_at=clock.due_at.isoformat() if clock.due_at else None
+    )
     return clock
 
 
@@ -196,7 +200,14 @@ def clocks_resume(*, actor: Actor, conversation: Conversation, at: datetime) -> 
         clock.state = ClockState.RUNNING
         _schedule(clock, calendar_for(clock.policy, conversation), at)
         clock.save()
-        _emit(clock, conversation, "resumed", actor, at, due_at=clock.due_at.isoformat() if clock.due_at else None)
+        _emit(
+            clock,
+            conversation,
+            "resumed",
+            actor,
+            at,
+            due_at=clock.due_at.isoformat() if clock.due_at else None,
+        )
 
 
 # --- warnings and breaches (run by the periodic job, one clock per transaction) ----------------------
@@ -323,12 +334,15 @@ def sla_compensate(*, actor: Actor, clock: SlaClock, conversation: Conversation,
     return result.status
 
 
-def _post_notice(actor: Actor, conversation: Conversation, result: loyalty.CompensationResult, at: datetime) -> None:
+def _post_notice(
+    actor: Actor, conversation: Conversation, result: loyalty.CompensationResult, at: datetime
+) -> None:
     from carekit.conversations.services import message_send
 
-    language = conversation.language or Workspace.objects.only("default_language").get(
-        pk=conversation.workspace_id
-    ).default_language
+    language = (
+        conversation.language
+        or Workspace.objects.only("default_language").get(pk=conversation.workspace_id).default_language
+    )
     with translation.override(language):
         parts = [_("We are sorry: we did not answer as fast as we promised.")]
         if result.points:

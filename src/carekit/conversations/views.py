@@ -156,8 +156,12 @@ def canned_fill(request: HttpRequest, p: Principal, conversation_id: str, canned
     if row is None:
         raise Http404
     ref = customers.customer(p.workspace_id, conv.customer_id)
-    variant = services.canned_for(p.workspace_id, row.shortcut, conv.language or (ref.language if ref else ""))
-    return HttpResponse(services.canned_render(variant or row, conv), content_type="text/plain; charset=utf-8")
+    variant = services.canned_for(
+        p.workspace_id, row.shortcut, conv.language or (ref.language if ref else "")
+    )
+    return HttpResponse(
+        services.canned_render(variant or row, conv), content_type="text/plain; charset=utf-8"
+    )
 
 
 def _after_write(request: HttpRequest, p: Principal, conv: Conversation) -> HttpResponse:
@@ -203,7 +207,10 @@ def note(request: HttpRequest, p: Principal, conversation_id: str) -> HttpRespon
     try:
         with transaction.atomic(durable=True):
             services.note_add(
-                actor=p.actor, conversation=conv, author_id=me.member_id if me else "", text=request.POST.get("text", "")
+                actor=p.actor,
+                conversation=conv,
+                author_id=me.member_id if me else "",
+                text=request.POST.get("text", ""),
             )
     except DomainError as exc:
         return _fail(request, p, conv, exc)
@@ -258,6 +265,9 @@ def presence(request: HttpRequest, p: Principal) -> HttpResponse:
 
         with transaction.atomic(durable=True):
             routing.presence_set(
-                actor=p.actor, workspace=Workspace.objects.get(pk=p.workspace_id), member_id=me.member_id, presence=value
+                actor=p.actor,
+                workspace=Workspace.objects.get(pk=p.workspace_id),
+                member_id=me.member_id,
+                presence=value,
             )
     return redirect("conversations:inbox")

@@ -26,7 +26,12 @@ def _team_of(ws, members, name="Support"):
 def _online(ws, member, capacity=2, **kw):
     with transaction.atomic():
         return routing.presence_set(
-            actor=SYSTEM, workspace=ws, member_id=member.public_id, presence=Presence.ONLINE, capacity=capacity, **kw
+            actor=SYSTEM,
+            workspace=ws,
+            member_id=member.public_id,
+            presence=Presence.ONLINE,
+            capacity=capacity,
+            **kw,
         )
 
 
@@ -75,7 +80,9 @@ def test_round_robin_takes_turns(workspace):
     team = _team_of(workspace, agents)
     with transaction.atomic():
         routing.rule_create(actor=SYSTEM, workspace=workspace, name="all", team_id=team.public_id)
-        routing.team_routing_set(actor=SYSTEM, workspace=workspace, team_id=team.public_id, strategy="round_robin")
+        routing.team_routing_set(
+            actor=SYSTEM, workspace=workspace, team_id=team.public_id, strategy="round_robin"
+        )
     for a in agents:
         _online(workspace, a, capacity=10)
     order = [Conversation.objects.get(pk=conversation(workspace).pk).assignee_id for _ in range(6)]
@@ -99,10 +106,17 @@ def test_rules_route_by_keyword_and_language_to_team_and_priority(workspace):
     general = _team_of(workspace, [b], "General")
     with transaction.atomic():
         routing.rule_create(
-            actor=SYSTEM, workspace=workspace, name="refunds", position=1, keywords=["refund"],
-            team_id=billing.public_id, priority="high",
+            actor=SYSTEM,
+            workspace=workspace,
+            name="refunds",
+            position=1,
+            keywords=["refund"],
+            team_id=billing.public_id,
+            priority="high",
         )
-        routing.rule_create(actor=SYSTEM, workspace=workspace, name="rest", position=2, team_id=general.public_id)
+        routing.rule_create(
+            actor=SYSTEM, workspace=workspace, name="rest", position=2, team_id=general.public_id
+        )
     _online(workspace, a)
     _online(workspace, b)
     c1 = Conversation.objects.get(pk=conversation(workspace, text="I want a REFUND please").pk)

@@ -65,7 +65,11 @@ def test_friday_1858_with_five_business_minutes_breaches_monday_0903_once(worksp
     assert sla_run_due(at=MONDAY_0903 + timedelta(minutes=1)) == (0, 0)  # the job ran twice: no-op
 
     clock = _clock(conv)
-    assert (clock.state, clock.stopped_at, clock.compensation) == (ClockState.BREACHED, MONDAY_0903, "granted")
+    assert (clock.state, clock.stopped_at, clock.compensation) == (
+        ClockState.BREACHED,
+        MONDAY_0903,
+        "granted",
+    )
     # a second grant with the same key, from any issuer, is a duplicate
     again = loyalty.compensation_grant(
         workspace_id=workspace.pk,
@@ -77,11 +81,15 @@ def test_friday_1858_with_five_business_minutes_breaches_monday_0903_once(worksp
         points=100,
     )
     assert (again.status, again.compensation_id) == ("duplicate", clock.compensation_id)
-    assert loyalty.balances(workspace.pk, conv.customer_id).pending + loyalty.balances(
-        workspace.pk, conv.customer_id
-    ).available == 100
+    assert (
+        loyalty.balances(workspace.pk, conv.customer_id).pending
+        + loyalty.balances(workspace.pk, conv.customer_id).available
+        == 100
+    )
 
-    notices = Message.objects.filter(conversation=conv, direction=Direction.OUTBOUND, author_kind=AuthorKind.SYSTEM)
+    notices = Message.objects.filter(
+        conversation=conv, direction=Direction.OUTBOUND, author_kind=AuthorKind.SYSTEM
+    )
     assert [m.text for m in notices] == [
         "We are sorry: we did not answer as fast as we promised. We have added 100 points to your account."
     ]
@@ -96,7 +104,9 @@ def test_friday_1858_with_five_business_minutes_breaches_monday_0903_once(worksp
 def test_a_second_breach_inside_the_cap_period_is_refused_and_recorded(workspace):
     _policy(workspace)
     first = inbound(workspace, thread="a", customer="same", at=FRIDAY_1858).conversation
-    second = inbound(workspace, thread="b", customer="same", at=FRIDAY_1858 + timedelta(seconds=30)).conversation
+    second = inbound(
+        workspace, thread="b", customer="same", at=FRIDAY_1858 + timedelta(seconds=30)
+    ).conversation
     assert sla_run_due(at=MONDAY_0903 + timedelta(minutes=1))[1] == 2
     assert (_clock(first).compensation, _clock(second).compensation) == ("granted", "refused")
     assert _clock(second).compensation_refusal == "cap"
@@ -110,7 +120,9 @@ def test_an_answer_in_time_meets_the_target(workspace):
     _policy(workspace)
     conv = inbound(workspace, at=FRIDAY_1858).conversation
     with transaction.atomic():
-        services.message_send(actor=SYSTEM, conversation=conv, text="Hi!", at=MONDAY_0903 - timedelta(minutes=1))
+        services.message_send(
+            actor=SYSTEM, conversation=conv, text="Hi!", at=MONDAY_0903 - timedelta(minutes=1)
+        )
     clock = _clock(conv)
     assert (clock.state, clock.consumed_seconds) == (ClockState.MET, 240)
     assert sla_run_due(at=MONDAY_0903 + timedelta(hours=1)) == (0, 0)
@@ -127,7 +139,9 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock(workspace):
     monday_10 = datetime(2026, 11, 23, 10, 0, tzinfo=MSK)
     conv = inbound(workspace, at=monday_10).conversation
     with transaction.atomic():
-        services.conversation_wait_on_customer(actor=SYSTEM, conversation=conv, at=monday_10 + timedelta(minutes=20))
+        services.conversation_wait_on_customer(
+            actor=SYSTEM, conversation=conv, at=monday_10 + timedelta(minutes=20)
+        )
     clock = _clock(conv, "resolution")
     assert (clock.state, clock.consumed_seconds, clock.due_at) == (ClockState.PAUSED, 1200, None)
     assert sla_run_due(at=monday_10 + timedelta(days=1)) == (0, 0)
