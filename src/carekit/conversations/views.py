@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carekit.accounts import public as accounts
 from carekit.conversations import routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
-from carekit.conversations.models import Conversation
+from carekit.conversations.models import Conversation, Message
 from carekit.core.api import Principal
 from carekit.core.errors import DomainError
 from carekit.customers import public as customers
@@ -65,7 +66,8 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
     qs = selectors.inbox(
         p.workspace_id, view=view, member_id=member_id, team_ids=teams, status=status, priority=priority
     )
-    rows = list(qs.order_by("-last_message_at", "-pk")[:PAGE])
+    latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("text")[:1]
+    rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
     names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
     return {
         "view": view,
@@ -93,6 +95,8 @@ def inbox(request: HttpRequest, p: Principal) -> HttpResponse:
     ctx = _inbox_context(request, p)
     if ctx["me"] is not None:
         routing.agent_seen(p.workspace_id, ctx["me"].member_id)
+        state = selectors.agent_states(p.workspace_id).filter(member_id=ctx["me"].member_id).first()
+        ctx["presence"] = state.presence if state else Presence.OFFLINE
     return render(request, "conversations/inbox.html", ctx)
 
 
