@@ -149,7 +149,9 @@ def conversation_page(request: HttpRequest, p: Principal, conversation_id: str) 
 @workspace_view("inbox:read")
 def thread(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
     conv = _conv(p, conversation_id)
-    return render(request, "conversations/_thread.html", _conversation_context(request, p, conv))
+    return render(
+        request, "conversations/_thread.html", {**_conversation_context(request, p, conv), "oob": True}
+    )
 
 
 @require_GET
@@ -171,13 +173,15 @@ def canned_fill(request: HttpRequest, p: Principal, conversation_id: str, canned
 def _after_write(request: HttpRequest, p: Principal, conv: Conversation) -> HttpResponse:
     if _is_htmx(request):
         conv.refresh_from_db()
-        return render(request, "conversations/_thread.html", _conversation_context(request, p, conv))
+        return render(
+            request, "conversations/_thread.html", {**_conversation_context(request, p, conv), "oob": True}
+        )
     return redirect("conversations:conversation", conversation_id=conv.public_id)
 
 
 def _fail(request: HttpRequest, p: Principal, conv: Conversation, exc: DomainError) -> HttpResponse:
     if _is_htmx(request):
-        ctx = _conversation_context(request, p, conv)
+        ctx = {**_conversation_context(request, p, conv), "oob": True}
         ctx["error"] = exc.message
         return render(request, "conversations/_thread.html", ctx, status=200)
     flash.error(request, exc.message)

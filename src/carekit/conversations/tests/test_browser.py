@@ -171,7 +171,7 @@ def test_api_message_appears_live_and_the_canned_reply_reaches_the_receiver_sign
         )
         # the delivery state reaches the page without a reload too
         expect(page.locator("#thread li.outbound .state")).to_have_text("Sent", timeout=15_000)
-        page.screenshot(path=str(ARTIFACTS / "conversation-en-1366.png"))
+        page.screenshot(path=str(ARTIFACTS / "conversation-en-1366.png"), full_page=True)
 
         # a second customer message arrives while the conversation is open
         _post_json(
@@ -191,7 +191,7 @@ def test_api_message_appears_live_and_the_canned_reply_reaches_the_receiver_sign
         page.select_option("#lang", "ru")
         page.wait_for_load_state("load")
         page.set_viewport_size({"width": 1366, "height": 768})
-        page.screenshot(path=str(ARTIFACTS / "conversation-ru-1366.png"))
+        page.screenshot(path=str(ARTIFACTS / "conversation-ru-1366.png"), full_page=True)
         page.goto(f"{base}/inbox/?view=all")
         page.screenshot(path=str(ARTIFACTS / "inbox-ru-1366.png"))
         browser.close()
