@@ -68,6 +68,8 @@ class ApiChannelSender:
 
     def send(self, message: outbound.OutboundMessage) -> outbound.SendResult:
         channel_id = message.headers.get("X-Carekit-Channel", "")
+        if message.workspace_id is None:
+            return outbound.SendResult(ok=False, error="an API channel message needs its workspace")
         channel = (
             ApiChannel.objects.select_related("subscription", "workspace")
             .filter(workspace_id=message.workspace_id, public_id=channel_id)

@@ -148,6 +148,7 @@ def report(workspace_id: int, since: datetime, until: datetime) -> dict[str, Any
     frt = [
         (c.first_response_at - c.created_at).total_seconds()
         for c in convs.exclude(first_response_at=None).only("created_at", "first_response_at")
+        if c.first_response_at
     ]
     resolved = [
         (c.resolved_at - c.created_at).total_seconds()
