@@ -339,6 +339,8 @@ def _receive(
             tags=sorted(set(inbound.tags)),
             created_at=at,
             last_message_at=at,
+            waiting_since=at,
+            message_count=1,
         )
         created = True
         _activity(conv, ActivityKind.CREATED, actor, at, channel=inbound.channel)
@@ -363,11 +365,20 @@ def _receive(
         conv.status = ConversationStatus.OPEN
         conv.snoozed_until = None
     conv.last_message_at = at
-    conv.message_count = F("message_count") + 1
     if not was_waiting:
         conv.waiting_since = at
-    conv.save()
-    conv.refresh_from_db(fields=["message_count"])
+    if not created:
+        conv.message_count += 1  # the row is locked: this is exact
+        conv.save(
+            update_fields=[
+                "status",
+                "snoozed_until",
+                "resolved_at",
+                "last_message_at",
+                "waiting_since",
+                "message_count",
+            ]
+        )
     emit(
         workspace_id=workspace.pk,
         type="conversations.message.received",

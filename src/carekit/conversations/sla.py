@@ -111,9 +111,11 @@ def _schedule(clock: SlaClock, cal: Calendar, at: datetime) -> None:
         clock.warn_at = add_business_seconds(cal, at, max(warn_total - clock.consumed_seconds, 0))
 
 
-def clock_start(*, actor: Actor, conversation: Conversation, target: str, at: datetime) -> SlaClock | None:
+def clock_start(
+    *, actor: Actor, conversation: Conversation, target: str, at: datetime, policy: SlaPolicy | None = None
+) -> SlaClock | None:
     """Start the target's clock under the conversation's policy (nothing if no policy sets it)."""
-    policy = policy_for(conversation)
+    policy = policy or policy_for(conversation)
     if policy is None or not policy.minutes_for(target):
         return None
     existing = SlaClock.objects.filter(conversation=conversation, target=target)
@@ -140,8 +142,11 @@ def clock_start(*, actor: Actor, conversation: Conversation, target: str, at: da
 
 
 def clocks_start_new(*, actor: Actor, conversation: Conversation, at: datetime) -> None:
-    clock_start(actor=actor, conversation=conversation, target=SlaTarget.FIRST_RESPONSE, at=at)
-    clock_start(actor=actor, conversation=conversation, target=SlaTarget.RESOLUTION, at=at)
+    policy = policy_for(conversation)
+    if policy is None:
+        return
+    for target in (SlaTarget.FIRST_RESPONSE, SlaTarget.RESOLUTION):
+        clock_start(actor=actor, conversation=conversation, target=target, at=at, policy=policy)
 
 
 def _consume(clock: SlaClock, conversation: Conversation, at: datetime) -> None:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from carekit.conversations import views
@@ -15,3 +16,8 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
     path("inbox/presence/", views.presence, name="presence"),
 ]
+
+if "carekit.core.probe" in settings.INSTALLED_APPS:
+    from carekit.conversations import benchviews
+
+    urlpatterns.append(path("inbox/bench/bare-insert/", benchviews.bare_insert, name="bench_bare_insert"))
