@@ -26,6 +26,7 @@ from carekit.conversations.models import (
     SlaPolicy,
     Task,
 )
+from carekit.conversations.search import search_messages
 from carekit.core.api import StrictSchema, need, paginate
 from carekit.core.errors import DomainError
 from carekit.core.models import Workspace
@@ -818,6 +819,40 @@ def presence_set(request: HttpRequest, body: PresenceIn):
             channel_capacity=body.channel_capacity,
         )
     return {"member_id": s.member_id, "presence": s.presence, "capacity": s.capacity}
+
+
+class SearchHit(Schema):
+    id: str
+    conversation_id: str
+    direction: str
+    text: str
+    created_at: datetime
+
+
+class SearchPage(Schema):
+    items: list[SearchHit]
+
+
+@router.get(
+    "/inbox/search",
+    response=SearchPage,
+    summary="Full-text search over messages (PostgreSQL full text; a documented fallback on SQLite)",
+)
+def search(request: HttpRequest, q: str):
+    p = need(request, "inbox:read")
+    hits = search_messages(p.workspace_id, q[:200])
+    return {
+        "items": [
+            {
+                "id": m.public_id,
+                "conversation_id": m.conversation.public_id,
+                "direction": m.direction,
+                "text": m.text,
+                "created_at": m.created_at,
+            }
+            for m in hits
+        ]
+    }
 
 
 @router.get("/inbox/report", response=ReportOut, summary="FRT, resolution time and SLA attainment")

@@ -22,6 +22,7 @@ from carekit.accounts import public as accounts
 from carekit.conversations import routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Message
+from carekit.conversations.search import search_messages
 from carekit.core.api import Principal
 from carekit.core.errors import DomainError
 from carekit.customers import public as customers
@@ -69,7 +70,10 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
     latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("text")[:1]
     rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
     names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
+    q = request.GET.get("q", "").strip()[:200]
     return {
+        "q": q,
+        "hits": list(search_messages(p.workspace_id, q)) if q else [],
         "view": view,
         "status": status,
         "priority": priority,

@@ -195,3 +195,14 @@ def _presence(own, other) -> RouteCall:
 @route_case("GET", "/inbox/report", scope="inbox:read")
 def _report(own, other) -> RouteCall:
     return RouteCall("/inbox/report", kind="plain")
+
+
+@route_case("GET", "/inbox/search", scope="inbox:read")
+def _search(own, other) -> RouteCall:
+    from carekit.conversations.tests.factories import inbound
+
+    mine = inbound(own, text="parcel lost").message
+    theirs = inbound(other, text="parcel lost").message
+    return RouteCall(
+        "/inbox/search?q=parcel", kind="list", own_ids={mine.public_id}, foreign_ids={theirs.public_id}
+    )
