@@ -53,6 +53,9 @@ def erase(workspace_id: int, customer_id: str) -> None:
         conv.subject = ""
         conv.thread_key = f"erased:{conv.public_id}"
         conv.save(update_fields=["subject", "thread_key"])
+
+
+def erase_tasks(workspace_id: int, customer_id: str) -> None:
     Task.objects.filter(workspace_id=workspace_id, customer_id=customer_id).update(title=ERASED)
 
 
@@ -107,6 +110,7 @@ def register() -> None:
     )
     customers.register_merge_provider(TASKS, merge=_merge(Task), unmerge=_unmerge(Task, TASKS))
     customers.register_erasure_provider(CONVERSATIONS, erase)
+    customers.register_erasure_provider(TASKS, erase_tasks)
     customers.register_export_provider(CONVERSATIONS, export)
     customers.register_timeline_provider(CONVERSATIONS, timeline)
     customers.register_customer_reference(Conversation, "customer_id", CONVERSATIONS)

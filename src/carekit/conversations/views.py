@@ -6,10 +6,13 @@ Open pages refetch fragments when the websocket says a conversation changed (sta
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,12 +27,32 @@ from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Message
 from carekit.conversations.search import search_messages
 from carekit.core.api import Principal
+from carekit.core.api.auth import WorkspaceAuth
 from carekit.core.errors import DomainError
 from carekit.customers import public as customers
 from carekit.loyalty import public as loyalty
-from carekit.ui.shell import workspace_view
 
 PAGE = 50
+
+
+def workspace_view(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A signed-in page in the session's current workspace; the shell's 403 pages without the scope.
+    (The same contract as the shell's own decorator, which contexts cannot import.)"""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            principal = getattr(request, "principal", None) or WorkspaceAuth()(request)
+            if principal is None:
+                return render(request, "ui/no_workspace.html", status=403)
+            if not principal.has(scope):
+                return render(request, "ui/forbidden.html", {"scope": scope}, status=403)
+            return view(request, principal, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _me(p: Principal) -> accounts.AgentRef | None:
