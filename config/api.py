@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
 from carekit.bot.api import router as bot_router
+from carekit.conversations.api import router as conversations_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
@@ -30,3 +31,4 @@ api.add_router("", customers_router)
 api.add_router("", loyalty_router)
 api.add_router("", knowledge_router)
 api.add_router("", bot_router)
+api.add_router("", conversations_router)

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "carekit.loyalty",
     "carekit.knowledge",
     "carekit.bot",
+    "carekit.conversations",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("carekit.accounts.urls")),
     path("", include("carekit.ui.urls")),
     path("", include("carekit.loyalty.urls")),
+    path("", include("carekit.conversations.urls")),
 ]

@@ -29,6 +29,10 @@ SCOPES: dict[str, str] = {
     "knowledge:write": "Write, publish and archive knowledge-base articles",
     "bot:read": "Run the bot's language understanding; see models and training examples",
     "bot:manage": "Add training examples, retrain and activate bot models",
+    "inbox:read": "See conversations, messages, tasks and canned responses",
+    "inbox:write": "Answer, assign, transfer, snooze, resolve and merge conversations; notes and tasks",
+    "inbox:channel": "Post inbound messages through the API channel",
+    "inbox:admin": "Configure routing rules, SLA policies, calendars, canned responses and API channels",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -57,6 +61,10 @@ _grant(Role.ANALYST, "loyalty:read")
 # knowledge base and bot
 _grant(Role.SUPERVISOR, "knowledge:read", "knowledge:write", "bot:read", "bot:manage")
 _grant(Role.AGENT, "knowledge:read", "bot:read")
+# conversations
+_grant(Role.SUPERVISOR, "inbox:*")
+_grant(Role.AGENT, "inbox:read", "inbox:write")
+_grant(Role.ANALYST, "inbox:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 

@@ -1,0 +1,95 @@
+"""What other contexts may use from the inbox: the entry point for channel adapters, task creation,
+and frozen facts. Functions run inside the caller's transaction (ARCHITECTURE.md rule 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from carekit.conversations import services
+from carekit.conversations.models import Conversation
+from carekit.conversations.services import Inbound, NewAttachment
+from carekit.core.events import Actor
+from carekit.core.models import Workspace
+
+__all__ = [
+    "Inbound",
+    "NewAttachment",
+    "ReceivedRef",
+    "receive_message",
+    "task_create",
+]
+
+
+@dataclass(frozen=True)
+class ReceivedRef:
+    message_id: str
+    conversation_id: str
+    duplicate: bool
+    conversation_created: bool
+    reopened: bool
+
+
+def receive_message(
+    *, actor: Actor, workspace_id: int, inbound: Inbound, at: datetime | None = None
+) -> ReceivedRef:
+    """The single entry point for channel adapters: idempotent by (channel, external id)."""
+    ws = Workspace.objects.get(pk=workspace_id)
+    r = services.conversation_receive_message(actor=actor, workspace=ws, inbound=inbound, at=at)
+    return ReceivedRef(
+        r.message.public_id, r.conversation.public_id, r.duplicate, r.conversation_created, r.reopened
+    )
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    conversation_id: str
+    customer_id: str
+    channel: str
+    status: str
+    assignee_id: str
+    team_id: str
+
+
+def conversations_of(workspace_id: int, customer_id: str, *, limit: int = 20) -> Sequence[ConversationRef]:
+    rows = Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by("-pk")[
+        :limit
+    ]
+    return [
+        ConversationRef(c.public_id, c.customer_id, c.channel, c.status, c.assignee_id, c.team_id)
+        for c in rows
+    ]
+
+
+def task_create(
+    *,
+    actor: Actor,
+    workspace_id: int,
+    title: str,
+    kind: str = "todo",
+    conversation_id: str = "",
+    customer_id: str = "",
+    assignee_id: str = "",
+    due_at: datetime | None = None,
+    source: str = "",
+) -> str:
+    """Create an inbox task (callback, follow_up, todo) for another context; returns its id."""
+    ws = Workspace.objects.get(pk=workspace_id)
+    conv = (
+        Conversation.objects.filter(workspace=ws, public_id=conversation_id).first()
+        if conversation_id
+        else None
+    )
+    task = services.task_create(
+        actor=actor,
+        workspace=ws,
+        title=title,
+        kind=kind,
+        conversation=conv,
+        customer_id=customer_id,
+        assignee_id=assignee_id,
+        due_at=due_at,
+        source=source,
+    )
+    return task.public_id

@@ -1,0 +1,171 @@
+"""Reads of the inbox; every selector takes the workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from carekit.conversations.enums import ACTIVE_STATUSES, ClockState, ConversationStatus
+from carekit.conversations.models import (
+    AgentState,
+    ApiChannel,
+    CannedResponse,
+    Conversation,
+    Message,
+    Note,
+    RoutingRule,
+    SlaClock,
+    SlaPolicy,
+    Task,
+)
+
+VIEWS = ("mine", "unassigned", "team", "at_risk", "all")
+
+
+def conversation(workspace_id: int, conversation_id: str) -> Conversation:
+    """Raises Conversation.DoesNotExist for an id of another workspace (a 404, never a leak)."""
+    return Conversation.objects.get(workspace_id=workspace_id, public_id=conversation_id)
+
+
+def _at_risk(workspace_id: int) -> QuerySet[SlaClock]:
+    return SlaClock.objects.filter(
+        workspace_id=workspace_id, state=ClockState.RUNNING, warned_at__isnull=False
+    )
+
+
+def inbox(
+    workspace_id: int,
+    *,
+    view: str = "all",
+    member_id: str = "",
+    team_ids: tuple[str, ...] = (),
+    status: str = "",
+    channel: str = "",
+    priority: str = "",
+) -> QuerySet[Conversation]:
+    qs = Conversation.objects.filter(workspace_id=workspace_id)
+    qs = qs.filter(status=status) if status else qs.filter(status__in=ACTIVE_STATUSES)
+    if view == "mine":
+        qs = qs.filter(assignee_id=member_id)
+    elif view == "unassigned":
+        qs = qs.filter(assignee_id="")
+    elif view == "team":
+        qs = qs.filter(team_id__in=team_ids)
+    elif view == "at_risk":
+        qs = qs.filter(pk__in=_at_risk(workspace_id).values("conversation_id"))
+    if channel:
+        qs = qs.filter(channel=channel)
+    if priority:
+        qs = qs.filter(priority=priority)
+    return qs
+
+
+def inbox_counts(workspace_id: int, *, member_id: str, team_ids: tuple[str, ...]) -> dict[str, int]:
+    """Active conversations per view, in two queries."""
+    active = Conversation.objects.filter(workspace_id=workspace_id, status__in=ACTIVE_STATUSES)
+    row = active.aggregate(
+        all=Count("pk"),
+        mine=Count("pk", filter=Q(assignee_id=member_id)) if member_id else Count("pk", filter=Q(pk__in=[])),
+        unassigned=Count("pk", filter=Q(assignee_id="")),
+        team=Count("pk", filter=Q(team_id__in=team_ids)),
+    )
+    row["at_risk"] = active.filter(pk__in=_at_risk(workspace_id).values("conversation_id")).count()
+    return {k: int(row.get(k) or 0) for k in VIEWS}
+
+
+@dataclass(frozen=True)
+class ThreadItem:
+    kind: str  # message | note
+    at: datetime
+    obj: Any
+
+
+def thread(conv: Conversation, *, limit: int = 200) -> list[ThreadItem]:
+    messages = list(
+        Message.objects.filter(conversation=conv).prefetch_related("attachments").order_by("-pk")[:limit]
+    )
+    notes = list(Note.objects.filter(conversation=conv).order_by("-pk")[:limit])
+    items = [ThreadItem("message", m.created_at, m) for m in messages] + [
+        ThreadItem("note", n.created_at, n) for n in notes
+    ]
+    return sorted(items, key=lambda i: (i.at, i.kind, i.obj.pk))
+
+
+def messages(workspace_id: int, conversation_id: str) -> QuerySet[Message]:
+    return Message.objects.filter(workspace_id=workspace_id, conversation__public_id=conversation_id)
+
+
+def clocks(conv: Conversation) -> list[SlaClock]:
+    return list(SlaClock.objects.filter(conversation=conv).select_related("policy").order_by("pk"))
+
+
+def tasks(workspace_id: int, *, assignee_id: str = "", status: str = "") -> QuerySet[Task]:
+    qs = Task.objects.filter(workspace_id=workspace_id).select_related("conversation")
+    if assignee_id:
+        qs = qs.filter(assignee_id=assignee_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def canned(workspace_id: int, language: str = "") -> QuerySet[CannedResponse]:
+    qs = CannedResponse.objects.filter(workspace_id=workspace_id)
+    return qs.filter(language=language) if language else qs
+
+
+def rules(workspace_id: int) -> QuerySet[RoutingRule]:
+    return RoutingRule.objects.filter(workspace_id=workspace_id)
+
+
+def policies(workspace_id: int) -> QuerySet[SlaPolicy]:
+    return SlaPolicy.objects.filter(workspace_id=workspace_id)
+
+
+def api_channel(workspace_id: int, channel_id: str) -> ApiChannel:
+    return ApiChannel.objects.get(workspace_id=workspace_id, public_id=channel_id, is_active=True)
+
+
+def agent_states(workspace_id: int) -> QuerySet[AgentState]:
+    return AgentState.objects.filter(workspace_id=workspace_id)
+
+
+def previous_conversations(conv: Conversation, limit: int = 10) -> list[Conversation]:
+    return list(
+        Conversation.objects.filter(workspace_id=conv.workspace_id, customer_id=conv.customer_id)
+        .exclude(pk=conv.pk)
+        .order_by("-pk")[:limit]
+    )
+
+
+def report(workspace_id: int, since: datetime, until: datetime) -> dict[str, Any]:
+    """First-response time, resolution time and SLA attainment per target over a period."""
+    convs = Conversation.objects.filter(
+        workspace_id=workspace_id, created_at__gte=since, created_at__lt=until
+    )
+    frt = [
+        (c.first_response_at - c.created_at).total_seconds()
+        for c in convs.exclude(first_response_at=None).only("created_at", "first_response_at")
+        if c.first_response_at
+    ]
+    resolved = [
+        (c.resolved_at - c.created_at).total_seconds()
+        for c in convs.filter(status=ConversationStatus.RESOLVED).only("created_at", "resolved_at")
+        if c.resolved_at
+    ]
+    clocks_ = SlaClock.objects.filter(workspace_id=workspace_id, started_at__gte=since, started_at__lt=until)
+    attainment = {}
+    for row in clocks_.values("target").annotate(
+        met=Count("pk", filter=Q(state=ClockState.MET)),
+        breached=Count("pk", filter=Q(state=ClockState.BREACHED)),
+    ):
+        total = row["met"] + row["breached"]
+        attainment[row["target"]] = round(row["met"] / total, 4) if total else None
+    return {
+        "conversations": convs.count(),
+        "frt_avg_seconds": round(sum(frt) / len(frt), 1) if frt else None,
+        "resolution_avg_seconds": round(sum(resolved) / len(resolved), 1) if resolved else None,
+        "attainment": attainment,
+    }

@@ -1,0 +1,52 @@
+"""Inbox jobs (thin: load by id, call a service, each in its own durable transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from carekit.conversations import delivery, routing, services, sla
+from carekit.core.events import Actor
+from carekit.core.jobs import periodic, task
+
+SYSTEM = Actor.system("conversations")
+
+
+@task()
+def deliver_message(message_id: int) -> str | None:
+    return delivery.attempt(message_id)
+
+
+def sla_run_due(at: datetime | None = None) -> tuple[int, int]:
+    """Warn and breach every due clock, one transaction per clock; running it twice acts once."""
+    at = at or timezone.now()
+    warned = breached = 0
+    for clock_id in sla.due_to_warn(at):
+        with transaction.atomic(durable=True):
+            warned += sla.clock_warn(actor=SYSTEM, clock_id=clock_id, at=at)
+    for clock_id in sla.due_to_breach(at):
+        with transaction.atomic(durable=True):
+            breached += sla.clock_breach(actor=SYSTEM, clock_id=clock_id, at=at)
+    return warned, breached
+
+
+@periodic(minute="*", description="SLA warnings and breaches")
+def sla_tick() -> tuple[int, int]:
+    return sla_run_due()
+
+
+@periodic(minute="*", description="wake snoozed conversations, auto-away idle agents, resend lost messages")
+def inbox_tick() -> None:
+    with transaction.atomic(durable=True):
+        services.snoozed_wake(actor=SYSTEM)
+    with transaction.atomic(durable=True):
+        routing.agents_auto_away(actor=SYSTEM)
+    delivery.sweep()
+
+
+@periodic(minute="17", hour="*", description="close conversations resolved longer ago than the reopen window")
+def inbox_close_stale() -> int:
+    with transaction.atomic(durable=True):
+        return services.resolved_close_stale(actor=SYSTEM)

@@ -1,0 +1,308 @@
+"""The agent workspace: inbox views with counts, the conversation page, and its htmx fragments.
+
+Reads go through selectors, writes through services, each write inside the view's durable transaction.
+Open pages refetch fragments when the websocket says a conversation changed (static/conversations/inbox.js).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from carekit.accounts import public as accounts
+from carekit.conversations import routing, selectors, services
+from carekit.conversations.enums import ConversationStatus, Presence, Priority
+from carekit.conversations.models import Conversation, Message
+from carekit.conversations.search import search_messages
+from carekit.core.api import Principal
+from carekit.core.api.auth import WorkspaceAuth
+from carekit.core.errors import DomainError
+from carekit.customers import public as customers
+from carekit.loyalty import public as loyalty
+
+PAGE = 50
+
+
+def workspace_view(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A signed-in page in the session's current workspace; the shell's 403 pages without the scope.
+    (The same contract as the shell's own decorator, which contexts cannot import.)"""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            principal = getattr(request, "principal", None) or WorkspaceAuth()(request)
+            if principal is None:
+                return render(request, "ui/no_workspace.html", status=403)
+            if not principal.has(scope):
+                return render(request, "ui/forbidden.html", {"scope": scope}, status=403)
+            return view(request, principal, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _me(p: Principal) -> accounts.AgentRef | None:
+    return next((a for a in accounts.agents(p.workspace_id) if a.user_id == p.actor.id), None)
+
+
+def _my_teams(p: Principal, member_id: str) -> tuple[str, ...]:
+    return tuple(t.team_id for t in accounts.teams(p.workspace_id) if member_id in t.member_ids)
+
+
+def _conv(p: Principal, conversation_id: str) -> Conversation:
+    try:
+        return selectors.conversation(p.workspace_id, conversation_id)
+    except Conversation.DoesNotExist:
+        raise Http404 from None
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
+    me = _me(p)
+    member_id = me.member_id if me else ""
+    teams = _my_teams(p, member_id)
+    view = request.GET.get("view", "mine" if me else "all")
+    if view not in selectors.VIEWS:
+        view = "all"
+    status = request.GET.get("status", "")
+    if status not in ConversationStatus.values:
+        status = ""
+    priority = request.GET.get("priority", "")
+    if priority not in Priority.values:
+        priority = ""
+    qs = selectors.inbox(
+        p.workspace_id, view=view, member_id=member_id, team_ids=teams, status=status, priority=priority
+    )
+    latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("text")[:1]
+    rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
+    names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
+    q = request.GET.get("q", "").strip()[:200]
+    return {
+        "q": q,
+        "hits": list(search_messages(p.workspace_id, q)) if q else [],
+        "view": view,
+        "status": status,
+        "priority": priority,
+        "rows": rows,
+        "names": names,
+        "counts": selectors.inbox_counts(p.workspace_id, member_id=member_id, team_ids=teams),
+        "views": [
+            ("mine", _("Mine")),
+            ("unassigned", _("Unassigned")),
+            ("team", _("My teams")),
+            ("at_risk", _("SLA at risk")),
+            ("all", _("All")),
+        ],
+        "statuses": ConversationStatus.choices,
+        "priorities": Priority.choices,
+        "me": me,
+    }
+
+
+@require_GET
+@workspace_view("inbox:read")
+def inbox(request: HttpRequest, p: Principal) -> HttpResponse:
+    ctx = _inbox_context(request, p)
+    if ctx["me"] is not None:
+        routing.agent_seen(p.workspace_id, ctx["me"].member_id)
+        state = selectors.agent_states(p.workspace_id).filter(member_id=ctx["me"].member_id).first()
+        ctx["presence"] = state.presence if state else Presence.OFFLINE
+    return render(request, "conversations/inbox.html", ctx)
+
+
+@require_GET
+@workspace_view("inbox:read")
+def inbox_rows(request: HttpRequest, p: Principal) -> HttpResponse:
+    return render(request, "conversations/_inbox_body.html", _inbox_context(request, p))
+
+
+def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation) -> dict[str, Any]:
+    agents = accounts.agents(p.workspace_id)
+    profile = customers.cabinet_view(p.workspace_id, conv.customer_id)
+    ref = customers.customer(p.workspace_id, conv.customer_id)
+    language = conv.language or (ref.language if ref else "")
+    canned = list(selectors.canned(p.workspace_id))
+    seen: set[str] = set()
+    options = []
+    for c in sorted(canned, key=lambda c: (c.shortcut, c.language != language)):
+        if c.shortcut not in seen:
+            seen.add(c.shortcut)
+            options.append(c)
+    return {
+        "c": conv,
+        "items": selectors.thread(conv),
+        "names": {a.member_id: a.display_name for a in agents},
+        "agents": agents,
+        "teams": accounts.teams(p.workspace_id),
+        "profile": profile,
+        "customer": ref,
+        "balances": loyalty.balances(p.workspace_id, conv.customer_id),
+        "clocks": selectors.clocks(conv),
+        "previous": selectors.previous_conversations(conv),
+        "canned": options,
+        "tone_guide": services.settings_for(p.workspace_id).tone_guide,
+        "priorities": Priority.choices,
+        "tasks": list(conv.tasks.filter(status="open").order_by("due_at")),
+        "now": timezone.now(),
+        "closed": conv.status == ConversationStatus.CLOSED,
+    }
+
+
+@require_GET
+@workspace_view("inbox:read")
+def conversation_page(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    return render(request, "conversations/conversation.html", _conversation_context(request, p, conv))
+
+
+@require_GET
+@workspace_view("inbox:read")
+def thread(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    return render(
+        request, "conversations/_thread.html", {**_conversation_context(request, p, conv), "oob": True}
+    )
+
+
+@require_GET
+@workspace_view("inbox:read")
+def canned_fill(request: HttpRequest, p: Principal, conversation_id: str, canned_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    row = selectors.canned(p.workspace_id).filter(public_id=canned_id).first()
+    if row is None:
+        raise Http404
+    ref = customers.customer(p.workspace_id, conv.customer_id)
+    variant = services.canned_for(
+        p.workspace_id, row.shortcut, conv.language or (ref.language if ref else "")
+    )
+    return HttpResponse(
+        services.canned_render(variant or row, conv), content_type="text/plain; charset=utf-8"
+    )
+
+
+def _after_write(request: HttpRequest, p: Principal, conv: Conversation) -> HttpResponse:
+    if _is_htmx(request):
+        conv.refresh_from_db()
+        return render(
+            request, "conversations/_thread.html", {**_conversation_context(request, p, conv), "oob": True}
+        )
+    return redirect("conversations:conversation", conversation_id=conv.public_id)
+
+
+def _fail(request: HttpRequest, p: Principal, conv: Conversation, exc: DomainError) -> HttpResponse:
+    if _is_htmx(request):
+        ctx = {**_conversation_context(request, p, conv), "oob": True}
+        ctx["error"] = exc.message
+        return render(request, "conversations/_thread.html", ctx, status=200)
+    flash.error(request, exc.message)
+    return redirect("conversations:conversation", conversation_id=conv.public_id)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def reply(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    me = _me(p)
+    try:
+        with transaction.atomic(durable=True):
+            services.message_send(
+                actor=p.actor,
+                conversation=conv,
+                text=request.POST.get("text", ""),
+                author_id=me.member_id if me else "",
+                canned_response_id=request.POST.get("canned_id", "")[:32],
+            )
+    except DomainError as exc:
+        return _fail(request, p, conv, exc)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def note(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    me = _me(p)
+    try:
+        with transaction.atomic(durable=True):
+            services.note_add(
+                actor=p.actor,
+                conversation=conv,
+                author_id=me.member_id if me else "",
+                text=request.POST.get("text", ""),
+            )
+    except DomainError as exc:
+        return _fail(request, p, conv, exc)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    conv = _conv(p, conversation_id)
+    name = request.POST.get("action", "")
+    value = request.POST.get("value", "")
+    me = _me(p)
+    try:
+        with transaction.atomic(durable=True):
+            if name == "assign":
+                services.conversation_assign(actor=p.actor, conversation=conv, assignee_id=value)
+            elif name == "take" and me is not None:
+                services.conversation_assign(actor=p.actor, conversation=conv, assignee_id=me.member_id)
+            elif name == "transfer":
+                services.conversation_transfer(actor=p.actor, conversation=conv, team_id=value)
+            elif name == "resolve":
+                services.conversation_resolve(actor=p.actor, conversation=conv)
+            elif name == "reopen":
+                services.conversation_reopen(actor=p.actor, conversation=conv)
+            elif name == "pending":
+                services.conversation_wait_on_customer(actor=p.actor, conversation=conv)
+            elif name == "snooze":
+                hours = int(value) if value.isdigit() else 4
+                services.conversation_snooze(
+                    actor=p.actor, conversation=conv, until=timezone.now() + timedelta(hours=hours)
+                )
+            elif name == "close":
+                services.conversation_close(actor=p.actor, conversation=conv)
+            elif name == "priority":
+                services.conversation_set_priority(actor=p.actor, conversation=conv, priority=value)
+            else:
+                raise DomainError(_("Unknown action."))
+    except (DomainError, ValueError) as exc:
+        err = exc if isinstance(exc, DomainError) else DomainError(_("Invalid value."))
+        return _fail(request, p, conv, err)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def presence(request: HttpRequest, p: Principal) -> HttpResponse:
+    me = _me(p)
+    value = request.POST.get("presence", "")
+    if me is not None and value in Presence.values:
+        from carekit.core.models import Workspace
+
+        with transaction.atomic(durable=True):
+            routing.presence_set(
+                actor=p.actor,
+                workspace=Workspace.objects.get(pk=p.workspace_id),
+                member_id=me.member_id,
+                presence=value,
+            )
+    return redirect("conversations:inbox")
