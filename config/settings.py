@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "carekit.customers",
     "carekit.portal",
     "carekit.loyalty",
+    "carekit.scenarios",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):
     INSTALLED_APPS.append("carekit.core.probe")
