@@ -104,7 +104,7 @@ def scenario_update(
     if clear_rate_limit:
         scenario.rate_limit_per_hour = None
     scenario.updated_at = timezone.now()
-    scenario.save()
+    scenario.save(update_fields=["name", "description", "rate_limit_per_hour", "updated_at"])
     transaction.on_commit(lambda: runtime.invalidate(scenario.workspace_id))
     return scenario
 
