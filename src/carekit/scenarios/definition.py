@@ -108,7 +108,7 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
     saved = {str(s["save_as"]) for s in steps.values() if isinstance(s, Mapping) and s.get("save_as")}
     awaited = awaited_types(defn)
 
-    def check_conditions(step: str, conds: Any, where: str) -> None:
+    def check_conditions(step: str, conds: Any, where: str, also_awaited: tuple[str, ...] = ()) -> None:
         if not isinstance(conds, list):
             bad(step, "conditions", f"{where} must be a list of conditions")
             return
@@ -123,7 +123,8 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
             for name in (c["var"], c.get("ref")):
                 if name is None:
                     continue
-                why = known_variable(str(name), trigger_type=trigger_type, awaited_types=awaited, saved=saved)
+                why = known_variable(str(name), trigger_type=trigger_type,
+                                     awaited_types=[*awaited, *also_awaited], saved=saved)
                 if why:
                     bad(step, "unknown_variable", f"{where}: unknown variable '{name}': {why}")
 
@@ -133,7 +134,7 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
         if not isinstance(goal, Mapping) or not EVENT_TYPE_RE.match(str(goal.get("event", ""))):
             bad("", "goal", f"goals[{i}] needs an event type")
             continue
-        check_conditions("", goal.get("when", []), f"goals[{i}].when")
+        check_conditions("", goal.get("when", []), f"goals[{i}].when", (str(goal["event"]),))
 
     for sid, step in steps.items():
         if not STEP_ID_RE.match(str(sid)) or sid == END:
@@ -180,7 +181,7 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
                     bad(sid, "wait_event", "event must be an event type")
                 if "timeout" not in step:
                     bad(sid, "timeout", "a wait for an event needs a timeout (and on_timeout)")
-                check_conditions(sid, step.get("when", []), "when")
+                check_conditions(sid, step.get("when", []), "when", (str(step["event"]),))
             if "until" in step:
                 window = step["until"]
                 hours = window.get("hours") if isinstance(window, Mapping) else None
