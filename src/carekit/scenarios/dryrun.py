@@ -18,6 +18,8 @@ from carekit.scenarios import messaging
 from carekit.scenarios.actions import ActionCall
 from carekit.scenarios.definition import ensure_valid, listened_types
 from carekit.scenarios.engine import Engine, RunState, TraceEntry, event_facts
+
+__all__ = ["DryRunReport", "TraceEntry", "dry_run", "tally"]
 from carekit.scenarios.enums import StepKind
 from carekit.scenarios.runtime import LiveReads
 
