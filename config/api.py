@@ -11,6 +11,7 @@ from carekit.core.events.api import router as events_router
 from carekit.core.webhooks.api import router as webhooks_router
 from carekit.customers.api import router as customers_router
 from carekit.loyalty.api import router as loyalty_router
+from carekit.scenarios.api import router as scenarios_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -26,3 +27,4 @@ api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
 api.add_router("", customers_router)
 api.add_router("", loyalty_router)
+api.add_router("", scenarios_router)

@@ -25,6 +25,9 @@ SCOPES: dict[str, str] = {
     "loyalty:manage": "Configure loyalty programs, rules, tiers and coupons; adjust balances",
     "loyalty:checkout": "Quote, redeem, cancel and refund points and coupons at checkout",
     "loyalty:compensate": "Grant compensations within the program's cap and budget",
+    "scenarios:read": "See scenarios, versions, runs with their traces, experiments and templates",
+    "scenarios:write": "Create scenarios, edit drafts, import, dry-run",
+    "scenarios:publish": "Publish versions, use the kill switch, start and stop experiments",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -50,6 +53,11 @@ _grant(Role.SUPERVISOR, "loyalty:read", "loyalty:compensate")
 _grant(Role.AGENT, "loyalty:read", "loyalty:compensate")
 _grant(Role.MARKETER, "loyalty:read", "loyalty:manage")
 _grant(Role.ANALYST, "loyalty:read")
+# scenarios
+_grant(Role.SUPERVISOR, "scenarios:*")
+_grant(Role.AGENT, "scenarios:read")
+_grant(Role.MARKETER, "scenarios:*")
+_grant(Role.ANALYST, "scenarios:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 
