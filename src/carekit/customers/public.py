@@ -135,7 +135,13 @@ def customer_facts(workspace_id: int, customer_id: str) -> CustomerFacts | None:
 
 
 # channel kind -> the contact or identity kind that addresses it
-_ADDRESS_KINDS = {"email": "email", "sms": "phone", "whatsapp": "phone", "phone": "phone", "telegram": "telegram"}
+_ADDRESS_KINDS = {
+    "email": "email",
+    "sms": "phone",
+    "whatsapp": "phone",
+    "phone": "phone",
+    "telegram": "telegram",
+}
 
 
 def contact_address(workspace_id: int, customer_id: str, channel: str) -> str | None:
@@ -165,7 +171,9 @@ def customer_tag_add(*, actor: Actor, workspace_id: int, customer_id: str, tag: 
     return True
 
 
-def customer_attribute_set(*, actor: Actor, workspace_id: int, customer_id: str, key: str, value: object) -> bool:
+def customer_attribute_set(
+    *, actor: Actor, workspace_id: int, customer_id: str, key: str, value: object
+) -> bool:
     """Set one custom attribute (validated against its definition); False if the profile is not active."""
     c = _follow(workspace_id, customer_id)
     if c is None or c.status != CustomerStatus.ACTIVE:
