@@ -75,7 +75,9 @@ def register_action(spec: ActionSpec) -> None:
 
 
 def action(name: str, *, required: tuple[str, ...] = (), description: str = ""):
-    def deco(fn: Callable[[ActionCall, Effects], ActionOutcome]) -> Callable[[ActionCall, Effects], ActionOutcome]:
+    def deco(
+        fn: Callable[[ActionCall, Effects], ActionOutcome],
+    ) -> Callable[[ActionCall, Effects], ActionOutcome]:
         register_action(ActionSpec(name, required, fn, description))
         return fn
 
@@ -90,7 +92,11 @@ def message_channel(call: ActionCall) -> str:
 
     wanted = str(call.params.get("channel") or "preferred")
     if wanted in ("preferred", "conversation"):
-        facts = inbox().conversation_facts(call.workspace_id, call.customer_id) if wanted == "conversation" else None
+        facts = (
+            inbox().conversation_facts(call.workspace_id, call.customer_id)
+            if wanted == "conversation"
+            else None
+        )
         if facts and facts.get("channel"):
             return str(facts["channel"])
         ref = customers.customer(call.workspace_id, call.customer_id)
@@ -98,8 +104,11 @@ def message_channel(call: ActionCall) -> str:
     return wanted
 
 
-@action("message.send", required=("template", "class"),
-        description="Send a template through the customer's preferred (or a named) channel")
+@action(
+    "message.send",
+    required=("template", "class"),
+    description="Send a template through the customer's preferred (or a named) channel",
+)
 def _message_send(call: ActionCall, fx: Effects) -> ActionOutcome:
     from carekit.customers import public as customers
 
@@ -125,8 +134,11 @@ def _message_send(call: ActionCall, fx: Effects) -> ActionOutcome:
 # --- loyalty ----------------------------------------------------------------------------------------
 
 
-@action("loyalty.grant", required=("reason",),
-        description="Grant points and/or a coupon through loyalty's compensation (caps hold across issuers)")
+@action(
+    "loyalty.grant",
+    required=("reason",),
+    description="Grant points and/or a coupon through loyalty's compensation (caps hold across issuers)",
+)
 def _loyalty_grant(call: ActionCall, fx: Effects) -> ActionOutcome:
     points = int(call.params.get("points") or 0)
     coupon = call.params.get("coupon_template") or None
@@ -136,8 +148,14 @@ def _loyalty_grant(call: ActionCall, fx: Effects) -> ActionOutcome:
     from carekit.loyalty import public as loyalty
 
     result = loyalty.compensation_grant(
-        workspace_id=call.workspace_id, customer_id=call.customer_id, reason=str(call.params["reason"]),
-        idempotency_key=call.key, issuer="scenarios", actor=ACTOR, points=points, coupon_template=coupon,
+        workspace_id=call.workspace_id,
+        customer_id=call.customer_id,
+        reason=str(call.params["reason"]),
+        idempotency_key=call.key,
+        issuer="scenarios",
+        actor=ACTOR,
+        points=points,
+        coupon_template=coupon,
     )
     detail.update(compensation_id=result.compensation_id, refusal=result.refusal)
     outcome = {"granted": "done", "duplicate": "duplicate", "refused": "refused"}[result.status]
@@ -151,7 +169,9 @@ def _loyalty_grant(call: ActionCall, fx: Effects) -> ActionOutcome:
 def _customer_tag(call: ActionCall, fx: Effects) -> ActionOutcome:
     tag = str(call.params["tag"])
     ok = fx.customer_tag(call, tag)
-    return ActionOutcome("done" if ok else "skipped", {"tag": tag, **({} if ok else {"reason": "no profile"})})
+    return ActionOutcome(
+        "done" if ok else "skipped", {"tag": tag, **({} if ok else {"reason": "no profile"})}
+    )
 
 
 @action("customer.set_attribute", required=("key", "value"), description="Set a custom attribute")
@@ -164,18 +184,32 @@ def _customer_attribute(call: ActionCall, fx: Effects) -> ActionOutcome:
 # --- webhooks ---------------------------------------------------------------------------------------
 
 
-@action("webhook", required=("topic",),
-        description="Emit scenarios.webhook.fired; core webhooks deliver it signed to subscribers")
+@action(
+    "webhook",
+    required=("topic",),
+    description="Emit scenarios.webhook.fired; core webhooks deliver it signed to subscribers",
+)
 def _webhook(call: ActionCall, fx: Effects) -> ActionOutcome:
     detail = {"topic": str(call.params["topic"])}
     if fx.dry:
         return ActionOutcome("would_fire", detail)
     from carekit.core.events import emit
 
-    emit(workspace_id=call.workspace_id, type="scenarios.webhook.fired", subject_type="scenario_run",
-         subject_id=call.run_id, actor=ACTOR,
-         payload={"topic": detail["topic"], "scenario_id": call.scenario_id, "run_id": call.run_id,
-                  "customer_id": call.customer_id, "step": call.step, "key": call.key})
+    emit(
+        workspace_id=call.workspace_id,
+        type="scenarios.webhook.fired",
+        subject_type="scenario_run",
+        subject_id=call.run_id,
+        actor=ACTOR,
+        payload={
+            "topic": detail["topic"],
+            "scenario_id": call.scenario_id,
+            "run_id": call.run_id,
+            "customer_id": call.customer_id,
+            "step": call.step,
+            "key": call.key,
+        },
+    )
     return ActionOutcome("done", detail)
 
 
@@ -197,8 +231,11 @@ def _inbox_action(name: str) -> Callable[[ActionCall, Effects], ActionOutcome]:
     def run(call: ActionCall, fx: Effects) -> ActionOutcome:
         if fx.dry:
             return ActionOutcome("would_fire", {"action": name})
-        result = inbox().perform(InboxRequest(call.workspace_id, call.run_id, call.customer_id, call.key, name,
-                                              dict(call.params), call.at))
+        result = inbox().perform(
+            InboxRequest(
+                call.workspace_id, call.run_id, call.customer_id, call.key, name, dict(call.params), call.at
+            )
+        )
         return ActionOutcome(result.outcome, {"ref": result.ref, "reason": result.reason}, value=result.ref)
 
     return run

@@ -53,16 +53,30 @@ _op("exists")(lambda a, b: a is not None and a != "")
 _op("missing")(lambda a, b: a is None or a == "")
 # [low, high): "between 9 and 18" is 09:00 up to, not including, 18:00
 _op("between")(
-    lambda a, b: isinstance(b, list | tuple) and len(b) == 2 and _cmp(a, b[0], lambda x, y: x >= y)
-    and _cmp(a, b[1], lambda x, y: x < y)
+    lambda a, b: (
+        isinstance(b, list | tuple)
+        and len(b) == 2
+        and _cmp(a, b[0], lambda x, y: x >= y)
+        and _cmp(a, b[1], lambda x, y: x < y)
+    )
 )
 UNARY = frozenset({"exists", "missing"})
 
 # Known facts of the event types scenarios use most (docs/contracts.md). Unknown types accept any key.
 EVENT_FACTS: dict[str, frozenset[str]] = {
     "customers.order.status_changed": frozenset(
-        {"order_id", "customer_id", "external_id", "from", "to", "currency", "total", "items", "placed_at",
-         "paid_at"}
+        {
+            "order_id",
+            "customer_id",
+            "external_id",
+            "from",
+            "to",
+            "currency",
+            "total",
+            "items",
+            "placed_at",
+            "paid_at",
+        }
     ),
     "customers.order.returned": frozenset(
         {"order_id", "customer_id", "return_id", "reason", "items", "amount", "currency"}
@@ -201,8 +215,15 @@ def evaluate(conditions: Sequence[Mapping[str, Any]], scope: Scope) -> tuple[boo
         actual = scope.read(cond["var"])
         expected = scope.read(cond["ref"]) if "ref" in cond else cond.get("value")
         ok = OPS[cond["op"]](actual, expected)
-        compared.append({"var": cond["var"], "op": cond["op"], "expected": _plain(expected),
-                         "actual": _plain(actual), "result": ok})
+        compared.append(
+            {
+                "var": cond["var"],
+                "op": cond["op"],
+                "expected": _plain(expected),
+                "actual": _plain(actual),
+                "result": ok,
+            }
+        )
         if not ok:
             return False, compared
     return True, compared

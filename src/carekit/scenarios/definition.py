@@ -59,7 +59,10 @@ def edges(step: Mapping[str, Any]) -> list[tuple[str, Any]]:
     if kind == "action":
         return [("next", step.get("next"))]
     if kind == "condition":
-        out = [(str(c.get("name") or f"case{i + 1}"), c.get("next")) for i, c in enumerate(step.get("cases") or [])]
+        out = [
+            (str(c.get("name") or f"case{i + 1}"), c.get("next"))
+            for i, c in enumerate(step.get("cases") or [])
+        ]
         return [*out, ("else", step.get("else"))]
     if kind == "wait":
         out = [("next", step.get("next"))]
@@ -67,13 +70,20 @@ def edges(step: Mapping[str, Any]) -> list[tuple[str, Any]]:
             out.append(("timeout", step.get("on_timeout")))
         return out
     if kind == "split":
-        return [(str(a.get("name") or f"arm{i + 1}"), a.get("next")) for i, a in enumerate(step.get("arms") or [])]
+        return [
+            (str(a.get("name") or f"arm{i + 1}"), a.get("next")) for i, a in enumerate(step.get("arms") or [])
+        ]
     return []
 
 
 def awaited_types(defn: Mapping[str, Any]) -> list[str]:
-    return sorted({s["event"] for s in (defn.get("steps") or {}).values()
-                   if isinstance(s, Mapping) and s.get("type") == "wait" and isinstance(s.get("event"), str)})
+    return sorted(
+        {
+            s["event"]
+            for s in (defn.get("steps") or {}).values()
+            if isinstance(s, Mapping) and s.get("type") == "wait" and isinstance(s.get("event"), str)
+        }
+    )
 
 
 def listened_types(defn: Mapping[str, Any]) -> set[str]:
@@ -81,7 +91,7 @@ def listened_types(defn: Mapping[str, Any]) -> set[str]:
     return set(awaited_types(defn)) | {g["event"] for g in defn.get("goals") or [] if isinstance(g, Mapping)}
 
 
-def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule reads best as one function
+def validate(defn: Any) -> list[Problem]:
     problems: list[Problem] = []
 
     def bad(step: str, code: str, message: str) -> None:
@@ -123,12 +133,15 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
             for name in (c["var"], c.get("ref")):
                 if name is None:
                     continue
-                why = known_variable(str(name), trigger_type=trigger_type,
-                                     awaited_types=[*awaited, *also_awaited], saved=saved)
+                why = known_variable(
+                    str(name), trigger_type=trigger_type, awaited_types=[*awaited, *also_awaited], saved=saved
+                )
                 if why:
                     bad(step, "unknown_variable", f"{where}: unknown variable '{name}': {why}")
 
-    check_conditions("", (trigger or {}).get("when", []) if isinstance(trigger, Mapping) else [], "trigger.when")
+    check_conditions(
+        "", (trigger or {}).get("when", []) if isinstance(trigger, Mapping) else [], "trigger.when"
+    )
     check_conditions("", defn.get("entry", []), "entry")
     for i, goal in enumerate(defn.get("goals") or []):
         if not isinstance(goal, Mapping) or not EVENT_TYPE_RE.match(str(goal.get("event", ""))):
@@ -154,9 +167,13 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
                     bad(sid, "action_params", f"{spec.name} needs {', '.join(missing)}")
                 for text_key in ("template", "subject", "title"):
                     for var in template_variables(str(params.get(text_key, ""))):
-                        why = known_variable(var, trigger_type=trigger_type, awaited_types=awaited, saved=saved)
+                        why = known_variable(
+                            var, trigger_type=trigger_type, awaited_types=awaited, saved=saved
+                        )
                         if why:
-                            bad(sid, "unknown_variable", f"params.{text_key}: unknown variable '{var}': {why}")
+                            bad(
+                                sid, "unknown_variable", f"params.{text_key}: unknown variable '{var}': {why}"
+                            )
                 if step.get("once", "run") not in ("run", "customer"):
                     bad(sid, "once", "once must be 'run' or 'customer'")
         elif kind == "condition":
@@ -165,7 +182,9 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
                 bad(sid, "cases", "a condition needs at least one case")
             else:
                 for i, case in enumerate(cases):
-                    check_conditions(sid, case.get("when") if isinstance(case, Mapping) else None, f"cases[{i}].when")
+                    check_conditions(
+                        sid, case.get("when") if isinstance(case, Mapping) else None, f"cases[{i}].when"
+                    )
         elif kind == "wait":
             forms = [k for k in ("duration", "until", "event") if k in step]
             if len(forms) != 1:
@@ -185,15 +204,21 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
             if "until" in step:
                 window = step["until"]
                 hours = window.get("hours") if isinstance(window, Mapping) else None
-                if not (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, int) for h in hours)
-                        and 0 <= hours[0] < hours[1] <= 24):
+                if not (
+                    isinstance(hours, list)
+                    and len(hours) == 2
+                    and all(isinstance(h, int) for h in hours)
+                    and 0 <= hours[0] < hours[1] <= 24
+                ):
                     bad(sid, "window", "until.hours must be [start, end) with 0 <= start < end <= 24")
         elif kind == "split":
             arms = step.get("arms")
             if not isinstance(arms, list) or len(arms) < 2:
                 bad(sid, "arms", "a split needs at least two arms")
-            elif any(not isinstance(a, Mapping) or not isinstance(a.get("weight"), int) or a["weight"] <= 0
-                     for a in arms):
+            elif any(
+                not isinstance(a, Mapping) or not isinstance(a.get("weight"), int) or a["weight"] <= 0
+                for a in arms
+            ):
                 bad(sid, "arms", "every arm needs a positive integer weight")
         for label, target in edges(step):
             if target is None:
@@ -202,7 +227,7 @@ def validate(defn: Any) -> list[Problem]:  # noqa: C901 - one pass per rule read
                 bad(sid, "unknown_step", f"branch '{label}' goes to unknown step '{target}'")
     if problems:
         return problems
-    return _graph_problems(steps, start)
+    return _graph_problems(steps, str(start))
 
 
 def _graph_problems(steps: Mapping[str, Any], start: str) -> list[Problem]:
@@ -219,8 +244,11 @@ def _graph_problems(steps: Mapping[str, Any], start: str) -> list[Problem]:
         if sid not in seen:
             problems.append(Problem(sid, "unreachable", "no path from the start reaches this step"))
     # A cycle is only safe if a wait breaks it; remove waits and look for any cycle left.
-    nowait = {sid: [t for t in ts if steps[t]["type"] != "wait"] for sid, ts in succ.items()
-              if steps[sid]["type"] != "wait"}
+    nowait = {
+        sid: [t for t in ts if steps[t]["type"] != "wait"]
+        for sid, ts in succ.items()
+        if steps[sid]["type"] != "wait"
+    }
     color: dict[str, int] = {}
     for root in sorted(nowait):
         if color.get(root):
@@ -234,8 +262,11 @@ def _graph_problems(steps: Mapping[str, Any], start: str) -> list[Problem]:
                 color[node] = 2
                 stack.pop()
             elif color.get(nxt) == 1:
-                problems.append(Problem(nxt, "cycle_without_wait",
-                                        f"a loop through '{node}' back to '{nxt}' has no wait step"))
+                problems.append(
+                    Problem(
+                        nxt, "cycle_without_wait", f"a loop through '{node}' back to '{nxt}' has no wait step"
+                    )
+                )
             elif not color.get(nxt):
                 color[nxt] = 1
                 stack.append((nxt, iter(nowait[nxt])))
@@ -279,8 +310,14 @@ def import_document(text: str, fmt: str) -> dict[str, Any]:
         doc = yaml.safe_load(text) if fmt == "yaml" else json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise InvalidDefinition([Problem("", "parse", f"not valid {fmt}: {exc}")]) from None
-    if not isinstance(doc, dict) or doc.get("carekit_scenario") != SCHEMA or not isinstance(doc.get("definition"), dict):
-        raise InvalidDefinition([Problem("", "document", "expected carekit_scenario: 1, name and definition")])
+    if (
+        not isinstance(doc, dict)
+        or doc.get("carekit_scenario") != SCHEMA
+        or not isinstance(doc.get("definition"), dict)
+    ):
+        raise InvalidDefinition(
+            [Problem("", "document", "expected carekit_scenario: 1, name and definition")]
+        )
     if not str(doc.get("name") or "").strip():
         raise InvalidDefinition([Problem("", "name", "the document has no name")])
     return doc

@@ -37,8 +37,11 @@ class DryReads:
         attrs = self.fx.attributes.get(customer_id)
         if base is None or (not tags and not attrs):
             return base
-        return {**base, "tags": sorted(set(base.get("tags") or []) | (tags or set())),
-                "attributes": {**(base.get("attributes") or {}), **(attrs or {})}}
+        return {
+            **base,
+            "tags": sorted(set(base.get("tags") or []) | (tags or set())),
+            "attributes": {**(base.get("attributes") or {}), **(attrs or {})},
+        }
 
     def conversation(self, customer_id: str) -> Mapping[str, Any] | None:
         return self.live.conversation(customer_id)
@@ -57,8 +60,11 @@ class DryEffects:
 
     def messages_in_window(self, call: ActionCall, message_class: str) -> int:
         since = call.at - messaging.CAP_WINDOW
-        return sum(1 for c, k, at in self.messages
-                   if c == call.customer_id and k == message_class and since < at <= call.at)
+        return sum(
+            1
+            for c, k, at in self.messages
+            if c == call.customer_id and k == message_class and since < at <= call.at
+        )
 
     def record_message(self, call: ActionCall, decision: messaging.Decision, channel: str) -> str:
         self.messages.append((call.customer_id, str(call.params["class"]), call.at))
@@ -87,16 +93,21 @@ class DryRunReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "since": self.since.isoformat(), "until": self.until.isoformat(), "events_read": self.events_read,
-            "entries": self.entries, "skipped": dict(self.skipped),
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "events_read": self.events_read,
+            "entries": self.entries,
+            "skipped": dict(self.skipped),
             "branches": {k: dict(v) for k, v in sorted(self.branches.items())},
             "actions": {k: dict(v) for k, v in sorted(self.actions.items())},
-            "statuses": dict(self.statuses), "sample": self.sample,
+            "statuses": dict(self.statuses),
+            "sample": self.sample,
         }
 
 
-def tally(report: DryRunReport, trace: list[TraceEntry], *, actions_by_step: Mapping[str, str],
-          run_id: str) -> None:
+def tally(
+    report: DryRunReport, trace: list[TraceEntry], *, actions_by_step: Mapping[str, str], run_id: str
+) -> None:
     """Branch and action counts from a trace (the differential test tallies live traces the same way)."""
     for e in trace:
         if e.kind in (StepKind.CONDITION, StepKind.SPLIT) or (e.kind == StepKind.RESUME):
@@ -104,19 +115,38 @@ def tally(report: DryRunReport, trace: list[TraceEntry], *, actions_by_step: Map
         elif e.kind == StepKind.ACTION:
             report.actions[f"{e.step}:{actions_by_step[e.step]}"][e.outcome] += 1
             if len(report.sample) < 50:
-                report.sample.append({"run": run_id, "step": e.step, "action": actions_by_step[e.step],
-                                      "outcome": e.outcome, "at": e.at.isoformat()})
+                report.sample.append(
+                    {
+                        "run": run_id,
+                        "step": e.step,
+                        "action": actions_by_step[e.step],
+                        "outcome": e.outcome,
+                        "at": e.at.isoformat(),
+                    }
+                )
 
 
-def dry_run(*, workspace_id: int, definition: Mapping[str, Any], days: int, now: datetime,
-            scenario_id: str = "dry-run", rate_limit_per_hour: int | None = None) -> DryRunReport:
+def dry_run(
+    *,
+    workspace_id: int,
+    definition: Mapping[str, Any],
+    days: int,
+    now: datetime,
+    scenario_id: str = "dry-run",
+    rate_limit_per_hour: int | None = None,
+) -> DryRunReport:
     """Replay events with occurred_at in [now - days, now] through `definition`; side-effect free."""
     ensure_valid(definition)
     since = now - timedelta(days=days)
     report = DryRunReport(since, now)
     fx = DryEffects()
-    engine = Engine(definition=definition, workspace_id=workspace_id, scenario_id=scenario_id,
-                    reads=DryReads(workspace_id, fx), effects=fx)
+    engine = Engine(
+        definition=definition,
+        workspace_id=workspace_id,
+        scenario_id=scenario_id,
+        reads=DryReads(workspace_id, fx),
+        effects=fx,
+    )
     actions_by_step = {sid: s.get("action", "") for sid, s in definition["steps"].items()}
     trigger = definition["trigger"]["event"]
     listens = listened_types(definition)
@@ -127,17 +157,24 @@ def dry_run(*, workspace_id: int, definition: Mapping[str, Any], days: int, now:
     counter = 0
 
     def fire_timers(until: datetime) -> None:
-        due = sorted((r for r in runs if r.active and r.wait_until is not None and r.wait_until <= until),
-                     key=lambda r: (r.wait_until, int(r.run_id.rsplit("-", 1)[1])))
+        due = sorted(
+            (r for r in runs if r.active and r.wait_until is not None and r.wait_until <= until),
+            key=lambda r: (r.wait_until, int(r.run_id.rsplit("-", 1)[1])),
+        )
         for r in due:
             wake = r.wait_until
-            assert wake is not None  # noqa: S101 - filtered above
-            tally(report, engine.resume_on_time(r, wake) or [], actions_by_step=actions_by_step, run_id=r.run_id)
+            assert wake is not None
+            tally(
+                report, engine.resume_on_time(r, wake) or [], actions_by_step=actions_by_step, run_id=r.run_id
+            )
         if due:
             fire_timers(until)  # a resumed run may wait again within the window
 
-    qs = (Event.objects.filter(workspace_id=workspace_id, occurred_at__gte=since, occurred_at__lte=now)
-          .exclude(type__startswith="scenarios.").order_by("occurred_at", "id"))
+    qs = (
+        Event.objects.filter(workspace_id=workspace_id, occurred_at__gte=since, occurred_at__lte=now)
+        .exclude(type__startswith="scenarios.")
+        .order_by("occurred_at", "id")
+    )
     for ev in qs.iterator(chunk_size=2000):
         report.events_read += 1
         if report.events_read > MAX_EVENTS:
@@ -151,7 +188,8 @@ def dry_run(*, workspace_id: int, definition: Mapping[str, Any], days: int, now:
         if ev.type in listens and cid:
             for r in [r for r in by_customer[cid] if r.active]:
                 trace = engine.goal_reached(r, facts, ev.occurred_at) or engine.resume_on_event(
-                    r, facts, ev.occurred_at)
+                    r, facts, ev.occurred_at
+                )
                 tally(report, trace or [], actions_by_step=actions_by_step, run_id=r.run_id)
         if ev.type != trigger:
             continue
@@ -176,8 +214,12 @@ def dry_run(*, workspace_id: int, definition: Mapping[str, Any], days: int, now:
         runs.append(state)
         mine.append(state)
         report.entries += 1
-        tally(report, engine.start(state, ev.occurred_at, compared=compared), actions_by_step=actions_by_step,
-              run_id=state.run_id)
+        tally(
+            report,
+            engine.start(state, ev.occurred_at, compared=compared),
+            actions_by_step=actions_by_step,
+            run_id=state.run_id,
+        )
     fire_timers(now)
     for r in runs:
         report.statuses[str(r.status)] += 1

@@ -56,14 +56,39 @@ class RunState:
     wait: dict[str, Any] | None = None  # {"step", "kind": time|event, "until", "event"}
 
     def to_json(self) -> dict[str, Any]:
-        return {"step": self.step, "event": self.event, "vars": self.vars, "last_event": self.last_event,
-                "wait": self.wait}
+        return {
+            "step": self.step,
+            "event": self.event,
+            "vars": self.vars,
+            "last_event": self.last_event,
+            "wait": self.wait,
+        }
 
     @classmethod
-    def from_row(cls, *, run_id: str, customer_id: str, trigger_at: datetime, status: str, seq: int, arm: str,
-                 data: Mapping[str, Any]) -> RunState:
-        return cls(run_id, customer_id, trigger_at, dict(data.get("event") or {}), data.get("step"), status, seq,
-                   arm, dict(data.get("vars") or {}), dict(data.get("last_event") or {}), data.get("wait"))
+    def from_row(
+        cls,
+        *,
+        run_id: str,
+        customer_id: str,
+        trigger_at: datetime,
+        status: str,
+        seq: int,
+        arm: str,
+        data: Mapping[str, Any],
+    ) -> RunState:
+        return cls(
+            run_id,
+            customer_id,
+            trigger_at,
+            dict(data.get("event") or {}),
+            data.get("step"),
+            status,
+            seq,
+            arm,
+            dict(data.get("vars") or {}),
+            dict(data.get("last_event") or {}),
+            data.get("wait"),
+        )
 
     @property
     def wait_until(self) -> datetime | None:
@@ -74,10 +99,20 @@ class RunState:
         return self.status in (RunStatus.RUNNING, RunStatus.WAITING)
 
 
-def event_facts(type_: str, payload: Mapping[str, Any], occurred_at: datetime, subject_type: str = "",
-                subject_id: str = "") -> dict[str, Any]:
-    return {**payload, "type": type_, "occurred_at": occurred_at.isoformat(), "subject_type": subject_type,
-            "subject_id": subject_id}
+def event_facts(
+    type_: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+    subject_type: str = "",
+    subject_id: str = "",
+) -> dict[str, Any]:
+    return {
+        **payload,
+        "type": type_,
+        "occurred_at": occurred_at.isoformat(),
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+    }
 
 
 def bucket(*parts: str, modulo: int) -> int:
@@ -86,8 +121,15 @@ def bucket(*parts: str, modulo: int) -> int:
 
 
 class Engine:
-    def __init__(self, *, definition: Mapping[str, Any], workspace_id: int, scenario_id: str, reads: Reads,
-                 effects: Effects) -> None:
+    def __init__(
+        self,
+        *,
+        definition: Mapping[str, Any],
+        workspace_id: int,
+        scenario_id: str,
+        reads: Reads,
+        effects: Effects,
+    ) -> None:
         self.defn = definition
         self.steps: Mapping[str, Mapping[str, Any]] = definition["steps"]
         self.workspace_id = workspace_id
@@ -100,9 +142,14 @@ class Engine:
     def scope(self, state: RunState, at: datetime) -> Scope:
         cid = state.customer_id
         return Scope(
-            event=state.event, at=at, load_tz=lambda: self.reads.time_zone(cid), last_event=state.last_event,
-            vars=state.vars, run={"arm": state.arm, "id": state.run_id, "scenario_id": self.scenario_id},
-            load_customer=lambda: self.reads.customer(cid), load_conversation=lambda: self.reads.conversation(cid),
+            event=state.event,
+            at=at,
+            load_tz=lambda: self.reads.time_zone(cid),
+            last_event=state.last_event,
+            vars=state.vars,
+            run={"arm": state.arm, "id": state.run_id, "scenario_id": self.scenario_id},
+            load_customer=lambda: self.reads.customer(cid),
+            load_conversation=lambda: self.reads.conversation(cid),
         )
 
     def trigger_matches(self, facts: Mapping[str, Any], at: datetime, customer_id: str) -> tuple[bool, list]:
@@ -116,10 +163,19 @@ class Engine:
 
     # --- entry points -------------------------------------------------------------------------------
 
-    def start(self, state: RunState, at: datetime, *, start_step: str | None = None,
-              compared: list | None = None) -> list[TraceEntry]:
-        trace = [self._entry(state, "", StepKind.ENTRY, at, outcome="entered",
-                             detail={"compared": compared or [], "arm": state.arm})]
+    def start(
+        self, state: RunState, at: datetime, *, start_step: str | None = None, compared: list | None = None
+    ) -> list[TraceEntry]:
+        trace = [
+            self._entry(
+                state,
+                "",
+                StepKind.ENTRY,
+                at,
+                outcome="entered",
+                detail={"compared": compared or [], "arm": state.arm},
+            )
+        ]
         state.step = start_step or self.defn["start"]
         return trace + self.advance(state, at)
 
@@ -127,7 +183,9 @@ class Engine:
         state.status, state.step = RunStatus.HELD_OUT, None
         return [self._entry(state, "", StepKind.HOLDOUT, at, outcome="control", detail={"arm": state.arm})]
 
-    def goal_reached(self, state: RunState, facts: Mapping[str, Any], at: datetime) -> list[TraceEntry] | None:
+    def goal_reached(
+        self, state: RunState, facts: Mapping[str, Any], at: datetime
+    ) -> list[TraceEntry] | None:
         """If the event is one of the goals, the run ends early; None otherwise."""
         for goal in self.defn.get("goals") or []:
             if goal["event"] != facts.get("type"):
@@ -137,11 +195,21 @@ class Engine:
             ok, compared = evaluate(goal.get("when", []), probe)
             if ok:
                 state.status, state.step, state.wait = RunStatus.GOAL, None, None
-                return [self._entry(state, "", StepKind.GOAL, at, outcome=goal.get("name") or goal["event"],
-                                    detail={"compared": compared})]
+                return [
+                    self._entry(
+                        state,
+                        "",
+                        StepKind.GOAL,
+                        at,
+                        outcome=goal.get("name") or goal["event"],
+                        detail={"compared": compared},
+                    )
+                ]
         return None
 
-    def resume_on_event(self, state: RunState, facts: Mapping[str, Any], at: datetime) -> list[TraceEntry] | None:
+    def resume_on_event(
+        self, state: RunState, facts: Mapping[str, Any], at: datetime
+    ) -> list[TraceEntry] | None:
         wait = state.wait
         if state.status != RunStatus.WAITING or not wait or wait.get("kind") != "event":
             return None
@@ -154,8 +222,9 @@ class Engine:
         if not ok:
             return None
         state.last_event = dict(facts)
-        return self._resume(state, wait["step"], step["next"], at, "event", {"compared": compared,
-                                                                           "event": facts.get("type")})
+        return self._resume(
+            state, wait["step"], step["next"], at, "event", {"compared": compared, "event": facts.get("type")}
+        )
 
     def resume_on_time(self, state: RunState, at: datetime) -> list[TraceEntry] | None:
         """Wake a run whose wait is due at `at` (its due time, the run's logical time)."""
@@ -168,11 +237,19 @@ class Engine:
             return self._resume(state, wait["step"], step["on_timeout"], due, "timeout", {})
         return self._resume(state, wait["step"], step["next"], due, "elapsed", {})
 
-    def _resume(self, state: RunState, sid: str, target: str, at: datetime, why: str,
-                detail: dict[str, Any]) -> list[TraceEntry]:
+    def _resume(
+        self, state: RunState, sid: str, target: str, at: datetime, why: str, detail: dict[str, Any]
+    ) -> list[TraceEntry]:
         state.status, state.wait = RunStatus.RUNNING, None
-        entry = self._entry(state, sid, StepKind.RESUME, at, outcome=why, branch="timeout" if why == "timeout"
-                            else "next", detail=detail)
+        entry = self._entry(
+            state,
+            sid,
+            StepKind.RESUME,
+            at,
+            outcome=why,
+            branch="timeout" if why == "timeout" else "next",
+            detail=detail,
+        )
         state.step = target
         return [entry, *self.advance(state, at)]
 
@@ -199,7 +276,9 @@ class Engine:
             elif kind == "split":
                 arms = step["arms"]
                 total = sum(a["weight"] for a in arms)
-                point = bucket(state.customer_id, state.trigger_at.isoformat(), self.scenario_id, sid, modulo=total)
+                point = bucket(
+                    state.customer_id, state.trigger_at.isoformat(), self.scenario_id, sid, modulo=total
+                )
                 acc = 0
                 chosen = arms[-1]
                 for arm in arms:
@@ -208,8 +287,17 @@ class Engine:
                         chosen = arm
                         break
                 name = str(chosen.get("name") or f"arm{arms.index(chosen) + 1}")
-                trace.append(self._entry(state, sid, StepKind.SPLIT, at, outcome="split", branch=name,
-                                         detail={"point": point, "of": total}))
+                trace.append(
+                    self._entry(
+                        state,
+                        sid,
+                        StepKind.SPLIT,
+                        at,
+                        outcome="split",
+                        branch=name,
+                        detail={"point": point, "of": total},
+                    )
+                )
                 state.step = chosen["next"]
             elif kind == "wait":
                 entry = self._wait(state, sid, step, at)
@@ -232,18 +320,40 @@ class Engine:
     def _action(self, state: RunState, sid: str, step: Mapping[str, Any], at: datetime) -> TraceEntry:
         name = step["action"]
         once = step.get("once", "run")
-        key = (f"scn:{self.scenario_id}:{state.customer_id}:{sid}" if once == "customer"
-               else f"scn:{state.run_id}:{state.seq}")
+        key = (
+            f"scn:{self.scenario_id}:{state.customer_id}:{sid}"
+            if once == "customer"
+            else f"scn:{state.run_id}:{state.seq}"
+        )
         scope = self.scope(state, at)
-        call = ActionCall(self.workspace_id, self.scenario_id, state.run_id, None, state.customer_id, sid, key,
-                          dict(step.get("params") or {}), at, scope.tz)
+        call = ActionCall(
+            self.workspace_id,
+            self.scenario_id,
+            state.run_id,
+            None,
+            state.customer_id,
+            sid,
+            key,
+            dict(step.get("params") or {}),
+            at,
+            scope.tz,
+        )
         result = ACTIONS[name].run(call, self.effects)
         if step.get("save_as"):
             state.vars[str(step["save_as"])] = result.value if result.value is not None else result.outcome
-        return self._entry(state, sid, StepKind.ACTION, at, outcome=result.outcome, branch="next",
-                           detail={"action": name, **result.detail})
+        return self._entry(
+            state,
+            sid,
+            StepKind.ACTION,
+            at,
+            outcome=result.outcome,
+            branch="next",
+            detail={"action": name, **result.detail},
+        )
 
-    def _condition(self, state: RunState, sid: str, step: Mapping[str, Any], at: datetime) -> tuple[TraceEntry, str]:
+    def _condition(
+        self, state: RunState, sid: str, step: Mapping[str, Any], at: datetime
+    ) -> tuple[TraceEntry, str]:
         scope = self.scope(state, at)
         tried = []
         for i, case in enumerate(step["cases"]):
@@ -251,10 +361,18 @@ class Engine:
             name = str(case.get("name") or f"case{i + 1}")
             tried.append({"case": name, "compared": compared})
             if ok:
-                return self._entry(state, sid, StepKind.CONDITION, at, outcome="matched", branch=name,
-                                   detail={"tried": tried}), case["next"]
-        return self._entry(state, sid, StepKind.CONDITION, at, outcome="else", branch="else",
-                           detail={"tried": tried}), step["else"]
+                return self._entry(
+                    state,
+                    sid,
+                    StepKind.CONDITION,
+                    at,
+                    outcome="matched",
+                    branch=name,
+                    detail={"tried": tried},
+                ), case["next"]
+        return self._entry(
+            state, sid, StepKind.CONDITION, at, outcome="else", branch="else", detail={"tried": tried}
+        ), step["else"]
 
     def _wait(self, state: RunState, sid: str, step: Mapping[str, Any], at: datetime) -> TraceEntry:
         if "duration" in step:
@@ -272,12 +390,18 @@ class Engine:
             state.wait = {"step": sid, "kind": "time", "until": opens.isoformat()}
             until = opens
         state.status = RunStatus.WAITING
-        return self._entry(state, sid, StepKind.WAIT, at, outcome="waiting",
-                           detail={"until": until.isoformat(), **({"event": step["event"]} if "event" in step else {})})
+        return self._entry(
+            state,
+            sid,
+            StepKind.WAIT,
+            at,
+            outcome="waiting",
+            detail={"until": until.isoformat(), **({"event": step["event"]} if "event" in step else {})},
+        )
 
 
 def next_window(at: datetime, tz: ZoneInfo, window: Mapping[str, Any]) -> datetime:
-    """`at` itself if inside the window (local hours [start, end) on allowed weekdays), else its next start."""
+    """`at` if inside the window (local hours [start, end) on allowed weekdays), else the next opening."""
     start_h, end_h = window["hours"]
     days = set(window.get("weekdays") or range(7))
     local = at.astimezone(tz)

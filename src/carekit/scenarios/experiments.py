@@ -90,20 +90,26 @@ def results(experiment: Experiment, *, now: datetime) -> dict[str, Any]:
     goal = experiment.goal
     window = timedelta(hours=int(goal["window_hours"]))
     first: dict[str, Run] = {}
-    for r in (Run.objects.filter(scenario_id=experiment.scenario_id, trigger_at__gte=experiment.started_at)
-              .exclude(arm="").order_by("trigger_at", "id")):
+    for r in (
+        Run.objects.filter(scenario_id=experiment.scenario_id, trigger_at__gte=experiment.started_at)
+        .exclude(arm="")
+        .order_by("trigger_at", "id")
+    ):
         first.setdefault(r.customer_id, r)
     by_customer: dict[str, list[Event]] = {}
     if first:
-        evs = Event.objects.filter(workspace_id=experiment.workspace_id, type=goal["event"],
-                                   occurred_at__gte=experiment.started_at, occurred_at__lte=now)
+        evs = Event.objects.filter(
+            workspace_id=experiment.workspace_id,
+            type=goal["event"],
+            occurred_at__gte=experiment.started_at,
+            occurred_at__lte=now,
+        )
         for e in evs.order_by("occurred_at", "id"):
             cid = str(e.payload.get("customer_id") or "")
             run = first.get(cid)
             if run is None or not (run.trigger_at < e.occurred_at <= run.trigger_at + window):
                 continue
-            scope = Scope(event={}, last_event=e.payload, at=e.occurred_at,
-                          load_tz=lambda: None)  # type: ignore[arg-type,return-value]
+            scope = Scope(event={}, last_event=e.payload, at=e.occurred_at, load_tz=lambda: None)  # type: ignore[arg-type,return-value]
             if evaluate(goal.get("when", []), scope)[0]:
                 by_customer.setdefault(cid, []).append(e)
     values: dict[str, list[float]] = {str(a["name"]): [] for a in experiment.arms}
@@ -126,17 +132,33 @@ def results(experiment: Experiment, *, now: datetime) -> dict[str, Any]:
                 cmp = compare_proportions(len(c_vals), int(sum(c_vals)), len(vals), int(sum(vals)))
             vs = asdict(cmp)
         conversions = sum(1 for v in vals if v > 0)
-        arms.append(asdict(ArmResult(name, bool(a.get("holdout")), len(vals), conversions,
-                                     (sum(vals) / len(vals)) if vals else 0.0, vs)))
+        arms.append(
+            asdict(
+                ArmResult(
+                    name,
+                    bool(a.get("holdout")),
+                    len(vals),
+                    conversions,
+                    (sum(vals) / len(vals)) if vals else 0.0,
+                    vs,
+                )
+            )
+        )
     if not at_horizon:
         recommendation = f"provisional: wait for the horizon ({experiment.horizon_at.isoformat()})"
     elif not enough:
         recommendation = f"not enough sample: every arm needs {experiment.min_sample_per_arm} customers"
     else:
-        winners = [a for a in arms if a["vs_control"] and a["vs_control"]["significant"]
-                   and a["vs_control"]["uplift"] > 0]
-        losers = [a for a in arms if a["vs_control"] and a["vs_control"]["significant"]
-                  and a["vs_control"]["uplift"] < 0]
+        winners = [
+            a
+            for a in arms
+            if a["vs_control"] and a["vs_control"]["significant"] and a["vs_control"]["uplift"] > 0
+        ]
+        losers = [
+            a
+            for a in arms
+            if a["vs_control"] and a["vs_control"]["significant"] and a["vs_control"]["uplift"] < 0
+        ]
         if winners:
             best = max(winners, key=lambda a: a["vs_control"]["uplift"])
             recommendation = f"roll out: {best['name']} beats control"
@@ -144,5 +166,12 @@ def results(experiment: Experiment, *, now: datetime) -> dict[str, Any]:
             recommendation = "stop: the scenario does worse than control"
         else:
             recommendation = "no significant difference from control"
-    return {"experiment_id": experiment.public_id, "status": experiment.status, "at_horizon": at_horizon,
-            "enough_sample": enough, "goal": goal, "arms": arms, "recommendation": recommendation}
+    return {
+        "experiment_id": experiment.public_id,
+        "status": experiment.status,
+        "at_horizon": at_horizon,
+        "enough_sample": enough,
+        "goal": goal,
+        "arms": arms,
+        "recommendation": recommendation,
+    }

@@ -72,7 +72,7 @@ class Run(models.Model):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     arm = models.CharField(max_length=40, blank=True, default="")
     # The engine's state: current step, trigger facts, awaited event, variables (see engine.RunState).
-    state = models.JSONField(default=dict)
+    context = models.JSONField(default=dict)
     step = models.CharField(max_length=60, blank=True, default="")
     seq = models.PositiveIntegerField(default=0)
     wait_until = models.DateTimeField(null=True, blank=True)
@@ -86,9 +86,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["workspace", "customer_id", "status"], name="run_ws_customer"),
             models.Index(fields=["scenario", "trigger_at"], name="run_scenario_time"),
-            models.Index(
-                fields=["wait_until"], name="run_wait_due", condition=models.Q(status="waiting")
-            ),
+            models.Index(fields=["wait_until"], name="run_wait_due", condition=models.Q(status="waiting")),
         ]
 
     def __str__(self) -> str:
@@ -137,7 +135,9 @@ class ScenarioMessage(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["workspace", "customer_id", "message_class", "planned_at"], name="smsg_caps"),
+            models.Index(
+                fields=["workspace", "customer_id", "message_class", "planned_at"], name="smsg_caps"
+            ),
             models.Index(fields=["status", "due_at"], name="smsg_due", condition=models.Q(status="pending")),
         ]
 
@@ -164,7 +164,9 @@ class Experiment(models.Model):
     public_id = PublicIdField(prefix="exp")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="experiments")
-    status = models.CharField(max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING)
+    status = models.CharField(
+        max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.RUNNING
+    )
     arms = models.JSONField(default=list)  # [{"name", "weight", "holdout", "start"}]
     goal = models.JSONField(default=dict)  # {"event", "filters", "window_hours", "metric"}
     horizon_at = models.DateTimeField()

@@ -16,7 +16,9 @@ class InboxRequest:
     run_id: str
     customer_id: str
     idempotency_key: str  # one effect per (run, step); the port must honour it
-    action: str  # conversation.create|assign|tag|prioritize, note.add, script.suggest, team.notify, task.create
+    action: (
+        str  # conversation.create|assign|tag|prioritize, note.add, script.suggest, team.notify, task.create
+    )
     params: Mapping[str, Any]
     at: datetime
 

@@ -24,6 +24,11 @@ class RunView:
 def customer_runs(workspace_id: int, customer_id: str, *, limit: int = 20) -> list[RunView]:
     from carekit.scenarios.models import Run
 
-    qs = (Run.objects.filter(workspace_id=workspace_id, customer_id=customer_id).select_related("scenario")
-          .order_by("-started_at", "-pk")[:limit])
-    return [RunView(r.public_id, r.scenario.public_id, r.scenario.name, r.status, r.started_at, r.seq) for r in qs]
+    qs = (
+        Run.objects.filter(workspace_id=workspace_id, customer_id=customer_id)
+        .select_related("scenario")
+        .order_by("-started_at", "-pk")[:limit]
+    )
+    return [
+        RunView(r.public_id, r.scenario.public_id, r.scenario.name, r.status, r.started_at, r.seq) for r in qs
+    ]

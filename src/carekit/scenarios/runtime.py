@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,7 +25,8 @@ from carekit.scenarios.enums import ACTIVE_RUN_STATUSES, ExperimentStatus, RunSt
 from carekit.scenarios.models import Experiment, Run, Scenario, ScenarioMessage, ScenarioVersion, StepRun
 from carekit.scenarios.ports import inbox
 
-INDEX_TTL_SECONDS = 1.0
+# Tests roll back and reuse workspace ids, so a cached index could outlive its rows: no cache there.
+INDEX_TTL_SECONDS = 0.0 if settings.TESTING else 1.0
 
 
 def _zone(name: str) -> ZoneInfo | None:
@@ -45,10 +47,17 @@ class LiveReads:
             from carekit.customers import public as customers
 
             f = customers.customer_facts(self.workspace_id, customer_id) if customer_id else None
-            self._facts[customer_id] = None if f is None else {
-                "tags": list(f.tags), "attributes": f.attributes, "language": f.language,
-                "time_zone": f.time_zone, "preferred_channel": f.preferred_channel,
-            }
+            self._facts[customer_id] = (
+                None
+                if f is None
+                else {
+                    "tags": list(f.tags),
+                    "attributes": f.attributes,
+                    "language": f.language,
+                    "time_zone": f.time_zone,
+                    "preferred_channel": f.preferred_channel,
+                }
+            )
         return self._facts[customer_id]
 
     def conversation(self, customer_id: str) -> Mapping[str, Any] | None:
@@ -73,18 +82,27 @@ class LiveEffects:
 
     def messages_in_window(self, call: ActionCall, message_class: str) -> int:
         return ScenarioMessage.objects.filter(
-            workspace_id=call.workspace_id, customer_id=call.customer_id, message_class=message_class,
-            planned_at__gt=call.at - messaging.CAP_WINDOW, planned_at__lte=call.at,
+            workspace_id=call.workspace_id,
+            customer_id=call.customer_id,
+            message_class=message_class,
+            planned_at__gt=call.at - messaging.CAP_WINDOW,
+            planned_at__lte=call.at,
         ).count()
 
     def record_message(self, call: ActionCall, decision: messaging.Decision, channel: str) -> str:
         msg, _ = ScenarioMessage.objects.get_or_create(
             idempotency_key=call.key,
             defaults={
-                "workspace_id": call.workspace_id, "run": self.run, "customer_id": call.customer_id,
-                "step": call.step, "channel": channel, "message_class": str(call.params["class"]),
-                "template": str(call.params["template"]), "subject": str(call.params.get("subject", "")),
-                "planned_at": call.at, "due_at": decision.due_at,
+                "workspace_id": call.workspace_id,
+                "run": self.run,
+                "customer_id": call.customer_id,
+                "step": call.step,
+                "channel": channel,
+                "message_class": str(call.params["class"]),
+                "template": str(call.params["template"]),
+                "subject": str(call.params.get("subject", "")),
+                "planned_at": call.at,
+                "due_at": decision.due_at,
             },
         )
         transaction.on_commit(lambda: _enqueue_send(msg.pk, msg.due_at))
@@ -93,14 +111,16 @@ class LiveEffects:
     def customer_tag(self, call: ActionCall, tag: str) -> bool:
         from carekit.customers import public as customers
 
-        return customers.customer_tag_add(actor=ACTOR, workspace_id=call.workspace_id,
-                                          customer_id=call.customer_id, tag=tag)
+        return customers.customer_tag_add(
+            actor=ACTOR, workspace_id=call.workspace_id, customer_id=call.customer_id, tag=tag
+        )
 
     def customer_attribute(self, call: ActionCall, key: str, value: Any) -> bool:
         from carekit.customers import public as customers
 
-        return customers.customer_attribute_set(actor=ACTOR, workspace_id=call.workspace_id,
-                                                customer_id=call.customer_id, key=key, value=value)
+        return customers.customer_attribute_set(
+            actor=ACTOR, workspace_id=call.workspace_id, customer_id=call.customer_id, key=key, value=value
+        )
 
 
 def _enqueue_send(message_pk: int, due_at: datetime | None) -> None:
@@ -144,7 +164,6 @@ class WorkspaceIndex:
 
 
 _INDEX: dict[int, WorkspaceIndex] = {}
-_DEFINITIONS: dict[int, Mapping[str, Any]] = {}  # version pk -> definition (published versions never change)
 
 
 def invalidate(workspace_id: int | None = None) -> None:
@@ -168,29 +187,23 @@ def index_for(workspace_id: int) -> WorkspaceIndex:
         e.scenario_id: (e.public_id, tuple(e.arms))
         for e in Experiment.objects.filter(workspace_id=workspace_id, status=ExperimentStatus.RUNNING)
     }
-    rows = (Scenario.objects.filter(workspace_id=workspace_id, killed=False, published__isnull=False)
-            .select_related("published"))
+    rows = Scenario.objects.filter(
+        workspace_id=workspace_id, killed=False, published__isnull=False
+    ).select_related("published")
     for s in rows:
         v = s.published
-        assert v is not None  # noqa: S101 - filtered above
+        assert v is not None
         c = Compiled(s.pk, s.public_id, v.pk, v.definition, s.rate_limit_per_hour, experiments.get(s.pk))
         idx.by_trigger.setdefault(s.trigger_type, []).append(c)
     for v in ScenarioVersion.objects.filter(
-        workspace_id=workspace_id, status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED],
+        workspace_id=workspace_id,
+        status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED],
         scenario__killed=False,
     ).only("scenario_id", "definition"):
         for t in listened_types(v.definition):
             idx.listening.setdefault(t, set()).add(v.scenario_id)
     _INDEX[workspace_id] = idx
     return idx
-
-
-def definition_of(version_pk: int) -> Mapping[str, Any]:
-    d = _DEFINITIONS.get(version_pk)
-    if d is None:
-        d = ScenarioVersion.objects.values_list("definition", flat=True).get(pk=version_pk)
-        _DEFINITIONS[version_pk] = d
-    return d
 
 
 # --- the event handler's work -------------------------------------------------------------------------
@@ -215,15 +228,23 @@ def handle_event(event: Event) -> Outcome:
     reads = LiveReads(event.workspace_id)
     customer_id = str(event.payload.get("customer_id") or "")
     if interested and customer_id:
-        runs = (Run.objects.select_for_update()
-                .filter(workspace_id=event.workspace_id, customer_id=customer_id, status__in=ACTIVE_RUN_STATUSES,
-                        scenario_id__in=interested)
-                .order_by("id"))
+        runs = (
+            Run.objects.select_for_update(of=("self",))
+            .select_related("version", "scenario")
+            .filter(
+                workspace_id=event.workspace_id,
+                customer_id=customer_id,
+                status__in=ACTIVE_RUN_STATUSES,
+                scenario_id__in=interested,
+            )
+            .order_by("id")
+        )
         for run in runs:
             engine = _engine(run, reads)
             state = _state(run)
             trace = engine.goal_reached(state, facts, event.occurred_at) or engine.resume_on_event(
-                state, facts, event.occurred_at)
+                state, facts, event.occurred_at
+            )
             if trace:
                 persist(run, state, trace)
                 out.resumed += 1
@@ -235,25 +256,30 @@ def handle_event(event: Event) -> Outcome:
 
 
 def _engine(run: Run, reads: LiveReads) -> Engine:
-    return Engine(definition=definition_of(run.version_id), workspace_id=run.workspace_id,
-                  scenario_id=_scenario_public_id(run.scenario_id), reads=reads, effects=LiveEffects(run))
-
-
-_SCENARIO_IDS: dict[int, str] = {}
-
-
-def _scenario_public_id(pk: int) -> str:
-    if pk not in _SCENARIO_IDS:
-        _SCENARIO_IDS[pk] = Scenario.objects.values_list("public_id", flat=True).get(pk=pk)
-    return _SCENARIO_IDS[pk]
+    return Engine(
+        definition=run.version.definition,
+        workspace_id=run.workspace_id,
+        scenario_id=run.scenario.public_id,
+        reads=reads,
+        effects=LiveEffects(run),
+    )
 
 
 def _state(run: Run) -> RunState:
-    return RunState.from_row(run_id=run.public_id, customer_id=run.customer_id, trigger_at=run.trigger_at,
-                             status=run.status, seq=run.seq, arm=run.arm, data=run.state)
+    return RunState.from_row(
+        run_id=run.public_id,
+        customer_id=run.customer_id,
+        trigger_at=run.trigger_at,
+        status=run.status,
+        seq=run.seq,
+        arm=run.arm,
+        data=run.context,
+    )
 
 
-def assign_arm(customer_id: str, experiment_id: str, arms: tuple[Mapping[str, Any], ...]) -> Mapping[str, Any]:
+def assign_arm(
+    customer_id: str, experiment_id: str, arms: tuple[Mapping[str, Any], ...]
+) -> Mapping[str, Any]:
     """Deterministic: the same customer always lands in the same arm of an experiment."""
     total = sum(int(a["weight"]) for a in arms)
     point = bucket(customer_id, experiment_id, modulo=total)
@@ -273,9 +299,13 @@ def entry_allowed(c: Compiled, customer_id: str, at: datetime) -> str:
         return "already active"
     if reentry == "once" and runs.exists():
         return "entered before"
-    if c.rate_limit_per_hour is not None and Run.objects.filter(
-        scenario_id=c.scenario_pk, trigger_at__gt=at - timedelta(hours=1), trigger_at__lte=at
-    ).count() >= c.rate_limit_per_hour:
+    if (
+        c.rate_limit_per_hour is not None
+        and Run.objects.filter(
+            scenario_id=c.scenario_pk, trigger_at__gt=at - timedelta(hours=1), trigger_at__lte=at
+        ).count()
+        >= c.rate_limit_per_hour
+    ):
         Scenario.objects.filter(pk=c.scenario_pk).update(rate_limited=F("rate_limited") + 1)
         return "rate limit"
     return ""
@@ -284,8 +314,13 @@ def entry_allowed(c: Compiled, customer_id: str, at: datetime) -> str:
 def start_run(c: Compiled, event: Event, facts: Mapping[str, Any], reads: LiveReads) -> Run | None:
     customer_id = str(facts.get("customer_id") or "")
     dummy_run = Run(workspace_id=event.workspace_id)
-    engine = Engine(definition=c.definition, workspace_id=event.workspace_id, scenario_id=c.scenario_id,
-                    reads=reads, effects=LiveEffects(dummy_run))
+    engine = Engine(
+        definition=c.definition,
+        workspace_id=event.workspace_id,
+        scenario_id=c.scenario_id,
+        reads=reads,
+        effects=LiveEffects(dummy_run),
+    )
     at = event.occurred_at
     ok, compared = engine.trigger_matches(facts, at, customer_id)
     if not ok or entry_allowed(c, customer_id, at):
@@ -294,8 +329,13 @@ def start_run(c: Compiled, event: Event, facts: Mapping[str, Any], reads: LiveRe
     if c.experiment is not None and customer_id:
         arm = assign_arm(customer_id, c.experiment[0], c.experiment[1])
     run = Run.objects.create(
-        workspace_id=event.workspace_id, scenario_id=c.scenario_pk, version_id=c.version_pk,
-        customer_id=customer_id, trigger_event_id=event.pk, trigger_at=at, arm=str(arm["name"]) if arm else "",
+        workspace_id=event.workspace_id,
+        scenario_id=c.scenario_pk,
+        version_id=c.version_pk,
+        customer_id=customer_id,
+        trigger_event_id=event.pk,
+        trigger_at=at,
+        arm=str(arm["name"]) if arm else "",
         started_at=at,
     )
     engine.effects = LiveEffects(run)
@@ -309,12 +349,23 @@ def start_run(c: Compiled, event: Event, facts: Mapping[str, Any], reads: LiveRe
 
 
 def persist(run: Run, state: RunState, trace: list[TraceEntry], *, created: bool = False) -> None:
-    StepRun.objects.bulk_create([
-        StepRun(workspace_id=run.workspace_id, run=run, seq=e.seq, step=e.step, kind=e.kind, outcome=e.outcome,
-                branch=e.branch, detail=e.detail, at=e.at)
-        for e in trace
-    ])
-    run.state = state.to_json()
+    StepRun.objects.bulk_create(
+        [
+            StepRun(
+                workspace_id=run.workspace_id,
+                run=run,
+                seq=e.seq,
+                step=e.step,
+                kind=e.kind,
+                outcome=e.outcome,
+                branch=e.branch,
+                detail=e.detail,
+                at=e.at,
+            )
+            for e in trace
+        ]
+    )
+    run.context = state.to_json()
     run.status = state.status
     run.step = state.step or ""
     run.seq = state.seq
@@ -330,7 +381,12 @@ def persist(run: Run, state: RunState, trace: list[TraceEntry], *, created: bool
 def resume_run(run_pk: int, *, seq: int | None, now: datetime) -> bool:
     """Wake one due run (the caller holds the transaction). False if it is not waiting, not due, or a
     later wait replaced the one this job was scheduled for."""
-    run = Run.objects.select_for_update().filter(pk=run_pk, status=RunStatus.WAITING).first()
+    run = (
+        Run.objects.select_for_update(of=("self",))
+        .select_related("version", "scenario")
+        .filter(pk=run_pk, status=RunStatus.WAITING)
+        .first()
+    )
     if run is None or (seq is not None and run.seq != seq) or run.wait_until is None or run.wait_until > now:
         return False
     if Scenario.objects.filter(pk=run.scenario_id, killed=True).exists():
@@ -346,5 +402,8 @@ def resume_run(run_pk: int, *, seq: int | None, now: datetime) -> bool:
 
 
 def due_runs(now: datetime, limit: int = 500) -> list[int]:
-    return list(Run.objects.filter(status=RunStatus.WAITING, wait_until__lte=now)
-                .order_by("wait_until", "id").values_list("id", flat=True)[:limit])
+    return list(
+        Run.objects.filter(status=RunStatus.WAITING, wait_until__lte=now)
+        .order_by("wait_until", "id")
+        .values_list("id", flat=True)[:limit]
+    )

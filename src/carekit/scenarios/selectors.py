@@ -21,7 +21,9 @@ def versions(workspace_id: int, scenario_pk: int) -> QuerySet[ScenarioVersion]:
 
 
 def version(workspace_id: int, scenario_pk: int, version_id: str) -> ScenarioVersion:
-    return get_object_or_404(versions(workspace_id, scenario_pk).select_related("scenario"), public_id=version_id)
+    return get_object_or_404(
+        versions(workspace_id, scenario_pk).select_related("scenario"), public_id=version_id
+    )
 
 
 def runs(workspace_id: int) -> QuerySet[Run]:
@@ -37,7 +39,9 @@ def trace(run: Run) -> QuerySet[StepRun]:
 
 
 def experiment(workspace_id: int, scenario_pk: int) -> Experiment:
-    qs = Experiment.objects.filter(workspace_id=workspace_id, scenario_id=scenario_pk).order_by("-started_at", "-pk")
+    qs = Experiment.objects.filter(workspace_id=workspace_id, scenario_id=scenario_pk).order_by(
+        "-started_at", "-pk"
+    )
     found = qs.first()
     if found is None:
         from django.http import Http404

@@ -41,14 +41,25 @@ def build(m: ScenarioMessage) -> outbound.OutboundMessage | None:
     if not to:
         return None
     ref = customers.customer(m.workspace_id, m.customer_id)
-    state = m.run.state
-    scope = Scope(event=state.get("event") or {}, at=m.planned_at, load_tz=lambda: None,  # type: ignore[arg-type,return-value]
-                  last_event=state.get("last_event") or {}, vars=state.get("vars") or {},
-                  load_customer=lambda: {"display_name": ref.display_name if ref else "",
-                                         "language": ref.language if ref else ""})
+    state = m.run.context
+    scope = Scope(
+        event=state.get("event") or {},
+        at=m.planned_at,
+        load_tz=lambda: None,  # type: ignore[arg-type,return-value]
+        last_event=state.get("last_event") or {},
+        vars=state.get("vars") or {},
+        load_customer=lambda: {
+            "display_name": ref.display_name if ref else "",
+            "language": ref.language if ref else "",
+        },
+    )
     return outbound.OutboundMessage(
-        workspace_id=m.workspace_id, channel=m.channel, to=to, body=render(m.template, scope.read),
-        subject=render(m.subject, scope.read), message_class=outbound.MessageClass(m.message_class),
+        workspace_id=m.workspace_id,
+        channel=m.channel,
+        to=to,
+        body=render(m.template, scope.read),
+        subject=render(m.subject, scope.read),
+        message_class=outbound.MessageClass(m.message_class),
         idempotency_key=m.idempotency_key,
     )
 
@@ -74,7 +85,10 @@ def send_one(message_pk: int, *, now: datetime) -> str:
         else:
             status = MessageStatus.FAILED
         ScenarioMessage.objects.filter(pk=m.pk, status=MessageStatus.SENDING).update(
-            status=status, provider_id=result.provider_id, last_error=result.error, lease_until=None,
+            status=status,
+            provider_id=result.provider_id,
+            last_error=result.error,
+            lease_until=None,
             sent_at=now if result.ok else None,
         )
     return status
@@ -85,7 +99,10 @@ def due_messages(now: datetime, limit: int = 500) -> list[int]:
 
     return list(
         ScenarioMessage.objects.filter(
-            Q(status=MessageStatus.PENDING, due_at__isnull=True) | Q(status=MessageStatus.PENDING, due_at__lte=now)
+            Q(status=MessageStatus.PENDING, due_at__isnull=True)
+            | Q(status=MessageStatus.PENDING, due_at__lte=now)
             | Q(status=MessageStatus.SENDING, lease_until__lt=now)
-        ).order_by("id").values_list("id", flat=True)[:limit]
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )

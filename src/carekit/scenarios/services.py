@@ -26,8 +26,14 @@ class InvalidScenario(DomainError):
 
 
 def _emit(scenario: Scenario, actor: Actor, type_: str, **payload: Any) -> None:
-    emit(workspace_id=scenario.workspace_id, type=f"scenarios.{type_}", subject_type="scenario",
-         subject_id=scenario.public_id, actor=actor, payload={"scenario_id": scenario.public_id, **payload})
+    emit(
+        workspace_id=scenario.workspace_id,
+        type=f"scenarios.{type_}",
+        subject_type="scenario",
+        subject_id=scenario.public_id,
+        actor=actor,
+        payload={"scenario_id": scenario.public_id, **payload},
+    )
 
 
 def _check_shape(definition: Any) -> None:
@@ -36,7 +42,11 @@ def _check_shape(definition: Any) -> None:
 
 
 def scenario_create(
-    *, actor: Actor, workspace: Workspace, name: str, description: str = "",
+    *,
+    actor: Actor,
+    workspace: Workspace,
+    name: str,
+    description: str = "",
     definition: Mapping[str, Any] | None = None,
 ) -> Scenario:
     """A new scenario with its first draft (drafts may be incomplete; publishing validates)."""
@@ -90,8 +100,13 @@ def version_publish(*, actor: Actor, version: ScenarioVersion) -> ScenarioVersio
 
 
 def scenario_update(
-    *, actor: Actor, scenario: Scenario, name: str | None = None, description: str | None = None,
-    rate_limit_per_hour: int | None = None, clear_rate_limit: bool = False,
+    *,
+    actor: Actor,
+    scenario: Scenario,
+    name: str | None = None,
+    description: str | None = None,
+    rate_limit_per_hour: int | None = None,
+    clear_rate_limit: bool = False,
 ) -> Scenario:
     if name is not None:
         if not name.strip():
@@ -140,13 +155,23 @@ def scenario_import(*, actor: Actor, workspace: Workspace, text: str, fmt: str) 
         doc = defs.import_document(text, fmt)
     except defs.InvalidDefinition as exc:
         raise InvalidScenario(str(exc), details={"problems": [p.as_dict() for p in exc.problems]}) from None
-    return scenario_create(actor=actor, workspace=workspace, name=str(doc["name"]),
-                           description=str(doc.get("description") or ""), definition=doc["definition"])
+    return scenario_create(
+        actor=actor,
+        workspace=workspace,
+        name=str(doc["name"]),
+        description=str(doc.get("description") or ""),
+        definition=doc["definition"],
+    )
 
 
 def experiment_start(
-    *, actor: Actor, scenario: Scenario, arms: list[dict[str, Any]], goal: Mapping[str, Any],
-    horizon_at: datetime, min_sample_per_arm: int = 100,
+    *,
+    actor: Actor,
+    scenario: Scenario,
+    arms: list[dict[str, Any]],
+    goal: Mapping[str, Any],
+    horizon_at: datetime,
+    min_sample_per_arm: int = 100,
 ) -> Experiment:
     """Hash customers into arms; at least one holdout arm (gets nothing) and one that runs the scenario."""
     if scenario.published is None:
@@ -161,13 +186,19 @@ def experiment_start(
         raise InvalidScenario("An experiment needs a holdout (control) arm and a treated arm.", field="arms")
     bad = [a["start"] for a in arms if a.get("start") and a["start"] not in steps]
     if bad:
-        raise InvalidScenario(f"Arm start step {bad[0]!r} is not a step of the published version.", field="arms")
+        raise InvalidScenario(
+            f"Arm start step {bad[0]!r} is not a step of the published version.", field="arms"
+        )
     if not isinstance(goal.get("event"), str) or int(goal.get("window_hours") or 0) <= 0:
         raise InvalidScenario("The goal needs an event type and a window in hours.", field="goal")
     try:
         exp = Experiment.objects.create(
-            workspace_id=scenario.workspace_id, scenario=scenario, arms=arms, goal=dict(goal),
-            horizon_at=horizon_at, min_sample_per_arm=min_sample_per_arm,
+            workspace_id=scenario.workspace_id,
+            scenario=scenario,
+            arms=arms,
+            goal=dict(goal),
+            horizon_at=horizon_at,
+            min_sample_per_arm=min_sample_per_arm,
         )
     except IntegrityError:
         raise Conflict("This scenario already has a running experiment.", field="scenario_id") from None
@@ -193,8 +224,13 @@ def task_record(*, request: InboxRequest) -> tuple[ScenarioTask, bool]:
         due = request.at + defs.parse_duration(request.params["due_in"])
     return ScenarioTask.objects.get_or_create(
         idempotency_key=request.idempotency_key,
-        defaults={"workspace_id": request.workspace_id, "run": run, "customer_id": request.customer_id,
-                  "kind": "notification" if request.action == "team.notify" else "task",
-                  "team": str(request.params.get("team", "")), "title": str(request.params.get("title", ""))[:300],
-                  "due_at": due},
+        defaults={
+            "workspace_id": request.workspace_id,
+            "run": run,
+            "customer_id": request.customer_id,
+            "kind": "notification" if request.action == "team.notify" else "task",
+            "team": str(request.params.get("team", "")),
+            "title": str(request.params.get("title", ""))[:300],
+            "due_at": due,
+        },
     )

@@ -23,10 +23,15 @@ def customer(ws: Workspace, *, time_zone: str = "Europe/Moscow", channel: str = 
     _n[0] += 1
     with transaction.atomic():
         c = customer_services.customer_create(
-            actor=SYSTEM, workspace=ws,
-            data=customer_services.ProfileInput(first_name="Anna", last_name=f"Test{_n[0]}",
-                                                emails=[f"anna{_n[0]}@example.test"], preferred_channel=channel,
-                                                time_zone=time_zone),
+            actor=SYSTEM,
+            workspace=ws,
+            data=customer_services.ProfileInput(
+                first_name="Anna",
+                last_name=f"Test{_n[0]}",
+                emails=[f"anna{_n[0]}@example.test"],
+                preferred_channel=channel,
+                time_zone=time_zone,
+            ),
         )
     return c.public_id
 
@@ -35,7 +40,9 @@ def template(key: str) -> dict[str, Any]:
     return copy.deepcopy(TEMPLATES[key]["definition"])
 
 
-def published(ws: Workspace, definition: dict[str, Any], name: str = "Test scenario", **changes: Any) -> Scenario:
+def published(
+    ws: Workspace, definition: dict[str, Any], name: str = "Test scenario", **changes: Any
+) -> Scenario:
     with transaction.atomic():
         s = services.scenario_create(actor=SYSTEM, workspace=ws, name=name, definition=definition)
         services.version_publish(actor=SYSTEM, version=s.versions.get())
@@ -45,10 +52,22 @@ def published(ws: Workspace, definition: dict[str, Any], name: str = "Test scena
     return s
 
 
-def emit_at(ws: Workspace, capture: Any, type_: str, payload: dict[str, Any], at: datetime,
-            subject_type: str = "order") -> None:
+def emit_at(
+    ws: Workspace,
+    capture: Any,
+    type_: str,
+    payload: dict[str, Any],
+    at: datetime,
+    subject_type: str = "order",
+) -> None:
     """Emit one event that occurred at `at`; handlers run at commit (Huey is immediate in tests)."""
     with capture(execute=True), transaction.atomic():
-        emit(workspace_id=ws.pk, type=type_, subject_type=subject_type,
-             subject_id=str(payload.get("order_id") or payload.get("customer_id") or "x"),
-             actor=Actor.system("test"), payload=payload, occurred_at=at)
+        emit(
+            workspace_id=ws.pk,
+            type=type_,
+            subject_type=subject_type,
+            subject_id=str(payload.get("order_id") or payload.get("customer_id") or "x"),
+            actor=Actor.system("test"),
+            payload=payload,
+            occurred_at=at,
+        )

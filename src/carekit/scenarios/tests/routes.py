@@ -27,15 +27,26 @@ def _draft_id(s: Scenario) -> str:
 def _run(ws: Workspace) -> Run:
     s = _scn(ws)
     assert s.published is not None
-    return Run.objects.create(workspace=ws, scenario=s, version=s.published, customer_id="cus_x",
-                              trigger_event_id=1, trigger_at=timezone.now())
+    return Run.objects.create(
+        workspace=ws,
+        scenario=s,
+        version=s.published,
+        customer_id="cus_x",
+        trigger_event_id=1,
+        trigger_at=timezone.now(),
+    )
 
 
 def _with_experiment(ws: Workspace) -> Scenario:
     s = _scn(ws)
     with transaction.atomic():
-        services.experiment_start(actor=SYSTEM, scenario=s, arms=EXPERIMENT["arms"], goal=EXPERIMENT["goal"],
-                                  horizon_at=timezone.now() + timedelta(days=7))
+        services.experiment_start(
+            actor=SYSTEM,
+            scenario=s,
+            arms=EXPERIMENT["arms"],
+            goal=EXPERIMENT["goal"],
+            horizon_at=timezone.now() + timedelta(days=7),
+        )
     return s
 
 
@@ -48,7 +59,9 @@ EXPERIMENT = {
 
 @route_case("GET", "/scenarios", scope="scenarios:read")
 def _list(own, other):
-    return RouteCall("/scenarios", kind="list", own_ids={_scn(own).public_id}, foreign_ids={_scn(other).public_id})
+    return RouteCall(
+        "/scenarios", kind="list", own_ids={_scn(own).public_id}, foreign_ids={_scn(other).public_id}
+    )
 
 
 @route_case("POST", "/scenarios", scope="scenarios:write")
@@ -58,8 +71,9 @@ def _create(own, other):
 
 @route_case("POST", "/scenarios/import", scope="scenarios:write")
 def _import(own, other):
-    text = defs.export_document(name="Imported", description="", definition=factories.template("win_back"),
-                                fmt="yaml")
+    text = defs.export_document(
+        name="Imported", description="", definition=factories.template("win_back"), fmt="yaml"
+    )
     return RouteCall("/scenarios/import", {"format": "yaml", "text": text}, kind="plain")
 
 
@@ -90,7 +104,9 @@ def _versions(own, other):
 
 @route_case("PUT", "/scenarios/{scenario_id}/draft", scope="scenarios:write")
 def _draft(own, other):
-    return RouteCall(f"/scenarios/{_scn(other).public_id}/draft", {"definition": factories.template("win_back")})
+    return RouteCall(
+        f"/scenarios/{_scn(other).public_id}/draft", {"definition": factories.template("win_back")}
+    )
 
 
 @route_case("POST", "/scenarios/{scenario_id}/versions/{version_id}/validate", scope="scenarios:read")

@@ -21,9 +21,13 @@ LOOP = {
     "start": "a",
     "steps": {
         "a": {"type": "action", "action": "customer.tag", "params": {"tag": "x"}, "next": "b"},
-        "b": {"type": "condition", "else": "a",
-              "cases": [{"name": "vip", "when": [{"var": "customer.shoe_size", "op": "eq", "value": 1}],
-                         "next": "c"}]},
+        "b": {
+            "type": "condition",
+            "else": "a",
+            "cases": [
+                {"name": "vip", "when": [{"var": "customer.shoe_size", "op": "eq", "value": 1}], "next": "c"}
+            ],
+        },
         "c": {"type": "action", "action": "customer.tag", "params": {"tag": "y"}},
     },
 }
@@ -35,7 +39,9 @@ def test_invalid_graph_cannot_be_published_and_the_answer_names_each_step(api):
     check = api.post(f"/scenarios/{created['id']}/versions/{version['id']}/validate").json()
     assert check["valid"] is False
     assert {(p["step"], p["code"]) for p in check["problems"]} == {
-        ("b", "unknown_variable"), ("c", "dangling_branch")}
+        ("b", "unknown_variable"),
+        ("c", "dangling_branch"),
+    }
     resp = api.post(f"/scenarios/{created['id']}/versions/{version['id']}/publish")
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "invalid_scenario"
@@ -45,7 +51,12 @@ def test_invalid_graph_cannot_be_published_and_the_answer_names_each_step(api):
     api.put(f"/scenarios/{created['id']}/draft", {"definition": LOOP})
     resp = api.post(f"/scenarios/{created['id']}/versions/{version['id']}/publish")
     assert resp.json()["error"]["details"]["problems"] == [
-        {"step": "a", "code": "cycle_without_wait", "message": "a loop through 'b' back to 'a' has no wait step"}]
+        {
+            "step": "a",
+            "code": "cycle_without_wait",
+            "message": "a loop through 'b' back to 'a' has no wait step",
+        }
+    ]
 
 
 def test_template_create_dry_run_publish_and_trace(api, workspace, django_capture_on_commit_callbacks):
@@ -53,10 +64,22 @@ def test_template_create_dry_run_publish_and_trace(api, workspace, django_captur
     assert created.status_code == 201
     sid = created.json()["id"]
     cid = factories.customer(workspace)
-    ret = {"order_id": new_public_id("ord"), "customer_id": cid, "return_id": "ret_1", "reason": "defect",
-           "items": [], "amount": "10.00", "currency": "RUB"}
-    emit_at(workspace, django_capture_on_commit_callbacks, "customers.order.returned", ret,
-            timezone.now() - timedelta(days=3))
+    ret = {
+        "order_id": new_public_id("ord"),
+        "customer_id": cid,
+        "return_id": "ret_1",
+        "reason": "defect",
+        "items": [],
+        "amount": "10.00",
+        "currency": "RUB",
+    }
+    emit_at(
+        workspace,
+        django_capture_on_commit_callbacks,
+        "customers.order.returned",
+        ret,
+        timezone.now() - timedelta(days=3),
+    )
     version = api.get(f"/scenarios/{sid}/versions").json()["items"][0]
     report = api.post(f"/scenarios/{sid}/versions/{version['id']}/dry-run", {"days": 7}).json()
     assert report["entries"] == 1
@@ -65,8 +88,13 @@ def test_template_create_dry_run_publish_and_trace(api, workspace, django_captur
     assert not Run.objects.exists()
     assert api.post(f"/scenarios/{sid}/versions/{version['id']}/publish").json()["status"] == "published"
     with recording("email"):
-        emit_at(workspace, django_capture_on_commit_callbacks, "customers.order.returned",
-                {**ret, "order_id": new_public_id("ord")}, timezone.now())
+        emit_at(
+            workspace,
+            django_capture_on_commit_callbacks,
+            "customers.order.returned",
+            {**ret, "order_id": new_public_id("ord")},
+            timezone.now(),
+        )
     runs = api.get(f"/scenarios/{sid}/runs").json()["items"]
     assert [r["status"] for r in runs] == ["waiting"]
     detail = api.get(f"/scenario-runs/{runs[0]['id']}").json()

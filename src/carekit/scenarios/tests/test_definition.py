@@ -20,9 +20,13 @@ BASE = {
     "start": "a",
     "steps": {
         "a": {"type": "action", "action": "customer.tag", "params": {"tag": "x"}, "next": "b"},
-        "b": {"type": "condition", "cases": [{"name": "big", "when": [{"var": "event.amount", "op": "gt",
-                                                                        "value": 1000}], "next": "end"}],
-              "else": "a"},
+        "b": {
+            "type": "condition",
+            "cases": [
+                {"name": "big", "when": [{"var": "event.amount", "op": "gt", "value": 1000}], "next": "end"}
+            ],
+            "else": "a",
+        },
     },
 }
 
@@ -84,9 +88,15 @@ def test_template_variables_in_messages_are_checked():
 
 
 def test_a_loop_that_never_ends_is_refused():
-    d = {"schema": 1, "trigger": {"event": "customers.order.returned"}, "start": "w",
-         "steps": {"w": {"type": "wait", "duration": "1d", "next": "t"},
-                   "t": {"type": "action", "action": "customer.tag", "params": {"tag": "x"}, "next": "w"}}}
+    d = {
+        "schema": 1,
+        "trigger": {"event": "customers.order.returned"},
+        "start": "w",
+        "steps": {
+            "w": {"type": "wait", "duration": "1d", "next": "t"},
+            "t": {"type": "action", "action": "customer.tag", "params": {"tag": "x"}, "next": "w"},
+        },
+    }
     assert _problems(d) == [("w", "never_ends"), ("t", "never_ends")]
 
 
@@ -105,16 +115,24 @@ def test_an_invalid_graph_cannot_be_published_and_the_error_names_the_step(works
         s = services.scenario_create(actor=SYSTEM, workspace=workspace, name="Loop", definition=BASE)
         with pytest.raises(services.InvalidScenario) as err:
             services.version_publish(actor=SYSTEM, version=s.versions.get())
-    assert err.value.details == {"problems": [
-        {"step": "a", "code": "cycle_without_wait", "message": "a loop through 'b' back to 'a' has no wait step"}]}
+    assert err.value.details == {
+        "problems": [
+            {
+                "step": "a",
+                "code": "cycle_without_wait",
+                "message": "a loop through 'b' back to 'a' has no wait step",
+            }
+        ]
+    }
     assert s.versions.get().status == VersionStatus.DRAFT
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_export_import_round_trip(fmt, db, workspace):
     src = TEMPLATES["defective_item"]
-    text = defs.export_document(name=src["name"], description=src["description"], definition=src["definition"],
-                                fmt=fmt)
+    text = defs.export_document(
+        name=src["name"], description=src["description"], definition=src["definition"], fmt=fmt
+    )
     with transaction.atomic():
         s = services.scenario_import(actor=SYSTEM, workspace=workspace, text=text, fmt=fmt)
     assert s.name == src["name"]

@@ -24,10 +24,13 @@ def _binomial(rng: random.Random, n: int, p: float) -> int:
     return sum(1 for _ in range(n) if rng.random() < p)
 
 
-@pytest.mark.parametrize(("seed", "n", "p_control", "uplift"), [
-    (901, 800, 0.10, 0.03),
-    (902, 500, 0.30, -0.05),
-])
+@pytest.mark.parametrize(
+    ("seed", "n", "p_control", "uplift"),
+    [
+        (901, 800, 0.10, 0.03),
+        (902, 500, 0.30, -0.05),
+    ],
+)
 def test_proportion_intervals_cover_the_true_uplift_95_percent(seed, n, p_control, uplift):
     rng = random.Random(seed)
     covered = 0
@@ -75,10 +78,15 @@ def test_assignment_is_deterministic_and_follows_the_weights():
 T0 = datetime(2027, 3, 2, 8, 0, tzinfo=UTC)
 OFFER = {
     "schema": 1,
-    "trigger": {"event": "customers.order.status_changed", "when": [{"var": "event.to", "op": "eq", "value": "delivered"}]},
+    "trigger": {
+        "event": "customers.order.status_changed",
+        "when": [{"var": "event.to", "op": "eq", "value": "delivered"}],
+    },
     "reentry": "once",
     "start": "tag",
-    "steps": {"tag": {"type": "action", "action": "customer.tag", "params": {"tag": "offered"}, "next": "end"}},
+    "steps": {
+        "tag": {"type": "action", "action": "customer.tag", "params": {"tag": "offered"}, "next": "end"}
+    },
 }
 
 
@@ -88,20 +96,38 @@ def test_holdout_gets_nothing_and_results_compare_arms(workspace, django_capture
     scenario = factories.published(workspace, OFFER)
     with transaction.atomic():
         exp = services.experiment_start(
-            actor=SYSTEM, scenario=scenario, horizon_at=T0 + timedelta(days=7), min_sample_per_arm=3,
+            actor=SYSTEM,
+            scenario=scenario,
+            horizon_at=T0 + timedelta(days=7),
+            min_sample_per_arm=3,
             arms=[{"name": "control", "weight": 50, "holdout": True}, {"name": "treated", "weight": 50}],
-            goal={"event": "customers.order.status_changed", "window_hours": 72,
-                  "when": [{"var": "last_event.to", "op": "eq", "value": "paid"}]},
+            goal={
+                "event": "customers.order.status_changed",
+                "window_hours": 72,
+                "when": [{"var": "last_event.to", "op": "eq", "value": "paid"}],
+            },
         )
     customers = [factories.customer(workspace) for _ in range(12)]
     with recording("email"):
         for cid in customers:
-            emit_at(workspace, django_capture_on_commit_callbacks, "customers.order.status_changed",
-                    {"order_id": new_public_id("ord"), "customer_id": cid, "to": "delivered"}, T0)
-        treated = [c for c in customers if runtime.assign_arm(c, exp.public_id, tuple(exp.arms))["name"] == "treated"]
+            emit_at(
+                workspace,
+                django_capture_on_commit_callbacks,
+                "customers.order.status_changed",
+                {"order_id": new_public_id("ord"), "customer_id": cid, "to": "delivered"},
+                T0,
+            )
+        treated = [
+            c for c in customers if runtime.assign_arm(c, exp.public_id, tuple(exp.arms))["name"] == "treated"
+        ]
         for cid in treated[:2] + [c for c in customers if c not in treated][:1]:
-            emit_at(workspace, django_capture_on_commit_callbacks, "customers.order.status_changed",
-                    {"order_id": new_public_id("ord"), "customer_id": cid, "to": "paid"}, T0 + timedelta(hours=5))
+            emit_at(
+                workspace,
+                django_capture_on_commit_callbacks,
+                "customers.order.status_changed",
+                {"order_id": new_public_id("ord"), "customer_id": cid, "to": "paid"},
+                T0 + timedelta(hours=5),
+            )
     runs = {r.customer_id: r for r in Run.objects.filter(scenario=scenario)}
     assert set(runs) == set(customers)
     for cid, run in runs.items():

@@ -23,7 +23,8 @@ def test_scenario_route_keeps_workspaces_apart_and_checks_scope(key):
     elif call.kind == "list":
         assert resp.status_code == 200, resp.content[:300]
         ids = {item["id"] for item in resp.json()["items"]}
-        assert call.own_ids <= ids and not ids & call.foreign_ids
+        assert call.own_ids <= ids
+        assert not ids & call.foreign_ids
     else:
         assert resp.status_code < 400, resp.content[:300]
     denied = api_caller(own, ["accounts:read"]).call(case.method, call.path, call.body)
