@@ -32,7 +32,11 @@ class ActionCall:
     key: str  # scn:<run>:<seq>, or per customer when the step says once: customer
     params: Mapping[str, Any]
     at: datetime  # the run's logical time
-    tz: ZoneInfo
+    load_tz: Callable[[], ZoneInfo]  # the customer's zone, else the workspace's (read only when needed)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.load_tz()
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class Effects(Protocol):
     """Where actions land: the database (live) or a recording (dry-run)."""
 
     dry: bool
+
+    def need_run_row(self) -> None:
+        """Make sure the run exists as a row (live): actions that create rows pointing at it call this."""
+        ...
 
     def messages_in_window(self, call: ActionCall, message_class: str) -> int: ...
 
@@ -231,6 +239,7 @@ def _inbox_action(name: str) -> Callable[[ActionCall, Effects], ActionOutcome]:
     def run(call: ActionCall, fx: Effects) -> ActionOutcome:
         if fx.dry:
             return ActionOutcome("would_fire", {"action": name})
+        fx.need_run_row()
         result = inbox().perform(
             InboxRequest(
                 call.workspace_id, call.run_id, call.customer_id, call.key, name, dict(call.params), call.at

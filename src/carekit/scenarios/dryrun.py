@@ -53,6 +53,9 @@ class DryReads:
 class DryEffects:
     dry = True
 
+    def need_run_row(self) -> None:
+        return None
+
     def __init__(self) -> None:
         self.messages: list[tuple[str, str, datetime]] = []  # (customer, class, planned_at)
         self.tags: dict[str, set[str]] = defaultdict(set)

@@ -336,7 +336,7 @@ class Engine:
             key,
             dict(step.get("params") or {}),
             at,
-            scope.tz,
+            lambda: scope.tz,
         )
         result = ACTIONS[name].run(call, self.effects)
         if step.get("save_as"):

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from carekit.core.ids import new_public_id
 from carekit.core.models import Event, Workspace
 from carekit.scenarios import messaging
 from carekit.scenarios.actions import ACTOR, ActionCall
+from carekit.scenarios.conditions import EVENT_META, OPS
 from carekit.scenarios.definition import listened_types
 from carekit.scenarios.engine import Engine, RunState, TraceEntry, bucket, event_facts
 from carekit.scenarios.enums import ACTIVE_RUN_STATUSES, ExperimentStatus, RunStatus, VersionStatus
@@ -80,6 +82,10 @@ class LiveEffects:
     def __init__(self, run: Run) -> None:
         self.run = run
 
+    def need_run_row(self) -> None:
+        if self.run.pk is None:
+            self.run.save(force_insert=True)
+
     def messages_in_window(self, call: ActionCall, message_class: str) -> int:
         return ScenarioMessage.objects.filter(
             workspace_id=call.workspace_id,
@@ -90,6 +96,7 @@ class LiveEffects:
         ).count()
 
     def record_message(self, call: ActionCall, decision: messaging.Decision, channel: str) -> str:
+        self.need_run_row()
         msg, _ = ScenarioMessage.objects.get_or_create(
             idempotency_key=call.key,
             defaults={
@@ -154,6 +161,22 @@ class Compiled:
     definition: Mapping[str, Any]
     rate_limit_per_hour: int | None
     experiment: tuple[str, tuple[Mapping[str, Any], ...]] | None
+    # Trigger filters on top-level event facts with literal values: checked on the payload before any
+    # engine work, because most events match no scenario (the engine re-checks and traces them).
+    prefilter: tuple[tuple[str, str, Any], ...] = ()
+
+    def may_enter(self, payload: Mapping[str, Any]) -> bool:
+        return all(OPS[op](payload.get(key), value) for key, op, value in self.prefilter)
+
+
+def _prefilter(definition: Mapping[str, Any]) -> tuple[tuple[str, str, Any], ...]:
+    out = []
+    for cond in definition.get("trigger", {}).get("when", []):
+        name = str(cond.get("var", ""))
+        ns, _, key = name.partition(".")
+        if ns == "event" and key and "." not in key and key not in EVENT_META and "ref" not in cond:
+            out.append((key, str(cond["op"]), cond.get("value")))
+    return tuple(out)
 
 
 @dataclass
@@ -193,7 +216,15 @@ def index_for(workspace_id: int) -> WorkspaceIndex:
     for s in rows:
         v = s.published
         assert v is not None
-        c = Compiled(s.pk, s.public_id, v.pk, v.definition, s.rate_limit_per_hour, experiments.get(s.pk))
+        c = Compiled(
+            s.pk,
+            s.public_id,
+            v.pk,
+            v.definition,
+            s.rate_limit_per_hour,
+            experiments.get(s.pk),
+            _prefilter(v.definition),
+        )
         idx.by_trigger.setdefault(s.trigger_type, []).append(c)
     for v in ScenarioVersion.objects.filter(
         workspace_id=workspace_id,
@@ -221,7 +252,8 @@ def handle_event(event: Event) -> Outcome:
     out = Outcome()
     idx = index_for(event.workspace_id)
     interested = idx.listening.get(event.type)
-    candidates = idx.by_trigger.get(event.type)
+    payload = event.payload
+    candidates = [c for c in idx.by_trigger.get(event.type, ()) if c.may_enter(payload)]
     if not interested and not candidates:
         return out
     facts = event_facts(event.type, event.payload, event.occurred_at, event.subject_type, event.subject_id)
@@ -248,7 +280,7 @@ def handle_event(event: Event) -> Outcome:
             if trace:
                 persist(run, state, trace)
                 out.resumed += 1
-    for c in candidates or ():
+    for c in candidates:
         started = start_run(c, event, facts, reads)
         out.started += started is not None
         out.skipped += started is None
@@ -328,7 +360,9 @@ def start_run(c: Compiled, event: Event, facts: Mapping[str, Any], reads: LiveRe
     arm: Mapping[str, Any] | None = None
     if c.experiment is not None and customer_id:
         arm = assign_arm(customer_id, c.experiment[0], c.experiment[1])
-    run = Run.objects.create(
+    # Inserted once with its final state by persist() (or earlier if an action needs the row).
+    run = Run(
+        public_id=new_public_id("run"),
         workspace_id=event.workspace_id,
         scenario_id=c.scenario_pk,
         version_id=c.version_pk,
@@ -349,6 +383,14 @@ def start_run(c: Compiled, event: Event, facts: Mapping[str, Any], reads: LiveRe
 
 
 def persist(run: Run, state: RunState, trace: list[TraceEntry], *, created: bool = False) -> None:
+    run.context = state.to_json()
+    run.status = state.status
+    run.step = state.step or ""
+    run.seq = state.seq
+    run.wait_until = state.wait_until
+    if not state.active and run.finished_at is None:
+        run.finished_at = trace[-1].at if trace else timezone.now()
+    run.save(force_insert=run.pk is None)
     StepRun.objects.bulk_create(
         [
             StepRun(
@@ -365,14 +407,6 @@ def persist(run: Run, state: RunState, trace: list[TraceEntry], *, created: bool
             for e in trace
         ]
     )
-    run.context = state.to_json()
-    run.status = state.status
-    run.step = state.step or ""
-    run.seq = state.seq
-    run.wait_until = state.wait_until
-    if not state.active and run.finished_at is None:
-        run.finished_at = trace[-1].at if trace else timezone.now()
-    run.save()
     if state.status == RunStatus.WAITING and run.wait_until is not None:
         pk, seq, until = run.pk, run.seq, run.wait_until
         transaction.on_commit(lambda: _enqueue_resume(pk, seq, until))
