@@ -8,6 +8,7 @@ Each action has a `perform` (live: runs inside the run's transaction, idempotent
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -53,6 +54,10 @@ class Effects(Protocol):
 
     def need_run_row(self) -> None:
         """Make sure the run exists as a row (live): actions that create rows pointing at it call this."""
+        ...
+
+    def guard(self) -> AbstractContextManager[Any]:
+        """Around each action: a savepoint (live), so a refused action leaves no partial writes."""
         ...
 
     def messages_in_window(self, call: ActionCall, message_class: str) -> int: ...

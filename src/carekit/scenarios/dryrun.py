@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +56,9 @@ class DryEffects:
 
     def need_run_row(self) -> None:
         return None
+
+    def guard(self) -> AbstractContextManager[Any]:
+        return nullcontext()
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, str, datetime]] = []  # (customer, class, planned_at)

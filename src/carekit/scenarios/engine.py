@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from carekit.core.errors import DomainError
 from carekit.scenarios.actions import ACTIONS, ActionCall, Effects
 from carekit.scenarios.conditions import Scope, evaluate
 from carekit.scenarios.definition import END, parse_duration
@@ -338,7 +339,22 @@ class Engine:
             at,
             lambda: scope.tz,
         )
-        result = ACTIONS[name].run(call, self.effects)
+        try:
+            with self.effects.guard():
+                result = ACTIONS[name].run(call, self.effects)
+        except DomainError as exc:
+            # A terminal refusal (unknown coupon template, invalid value): the run stops here, traced.
+            # Anything else (database, network) propagates and the delivery or job is retried.
+            entry = self._entry(
+                state,
+                sid,
+                StepKind.ACTION,
+                at,
+                outcome="error",
+                detail={"action": name, "error": exc.message},
+            )
+            state.status, state.step = RunStatus.FAILED, None
+            return entry
         if step.get("save_as"):
             state.vars[str(step["save_as"])] = result.value if result.value is not None else result.outcome
         return self._entry(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,6 +86,9 @@ class LiveEffects:
     def need_run_row(self) -> None:
         if self.run.pk is None:
             self.run.save(force_insert=True)
+
+    def guard(self) -> AbstractContextManager[Any]:
+        return transaction.atomic()
 
     def messages_in_window(self, call: ActionCall, message_class: str) -> int:
         return ScenarioMessage.objects.filter(
