@@ -264,7 +264,7 @@ def phase_latency(p: dict[str, Any]) -> dict[str, Any]:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
-    handler_ms = [(ts.timestamp() - committed[e]) * 1000 for e, ts in handled.items()]
+    handler_ms = [(ts.timestamp() - committed[e]) * 1000 for e, ts in handled.items() if ts is not None]
     action_ms = [(ts.timestamp() - committed[e]) * 1000 for e, ts in first_action.items()]
 
     def dist(values: list[float]) -> dict[str, Any]:
