@@ -75,7 +75,9 @@ class ActionSpec:
     required: tuple[str, ...]
     run: Callable[[ActionCall, Effects], ActionOutcome]
     description: str
-    side_effect_free_in_dry_run: bool = True
+    # Actions that may be refused after writing (loyalty, profiles, the inbox) run in a savepoint;
+    # one that only emits an event skips its two extra round trips.
+    savepoint: bool = True
 
 
 ACTIONS: dict[str, ActionSpec] = {}
@@ -87,11 +89,11 @@ def register_action(spec: ActionSpec) -> None:
     ACTIONS[spec.name] = spec
 
 
-def action(name: str, *, required: tuple[str, ...] = (), description: str = ""):
+def action(name: str, *, required: tuple[str, ...] = (), description: str = "", savepoint: bool = True):
     def deco(
         fn: Callable[[ActionCall, Effects], ActionOutcome],
     ) -> Callable[[ActionCall, Effects], ActionOutcome]:
-        register_action(ActionSpec(name, required, fn, description))
+        register_action(ActionSpec(name, required, fn, description, savepoint))
         return fn
 
     return deco
@@ -201,6 +203,7 @@ def _customer_attribute(call: ActionCall, fx: Effects) -> ActionOutcome:
     "webhook",
     required=("topic",),
     description="Emit scenarios.webhook.fired; core webhooks deliver it signed to subscribers",
+    savepoint=False,
 )
 def _webhook(call: ActionCall, fx: Effects) -> ActionOutcome:
     detail = {"topic": str(call.params["topic"])}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
@@ -339,9 +340,10 @@ class Engine:
             at,
             lambda: scope.tz,
         )
+        spec = ACTIONS[name]
         try:
-            with self.effects.guard():
-                result = ACTIONS[name].run(call, self.effects)
+            with self.effects.guard() if spec.savepoint else nullcontext():
+                result = spec.run(call, self.effects)
         except DomainError as exc:
             # A terminal refusal (unknown coupon template, invalid value): the run stops here, traced.
             # Anything else (database, network) propagates and the delivery or job is retried.

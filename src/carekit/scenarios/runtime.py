@@ -210,16 +210,23 @@ def index_for(workspace_id: int) -> WorkspaceIndex:
     if idx is not None and now - idx.loaded_at < INDEX_TTL_SECONDS:
         return idx
     idx = WorkspaceIndex(now)
-    experiments = {
-        e.scenario_id: (e.public_id, tuple(e.arms))
-        for e in Experiment.objects.filter(workspace_id=workspace_id, status=ExperimentStatus.RUNNING)
-    }
-    rows = Scenario.objects.filter(
-        workspace_id=workspace_id, killed=False, published__isnull=False
-    ).select_related("published")
-    for s in rows:
-        v = s.published
-        assert v is not None
+    # One query for every workspace; the experiments query only where something is published.
+    versions = list(
+        ScenarioVersion.objects.filter(
+            workspace_id=workspace_id,
+            status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED],
+            scenario__killed=False,
+        ).select_related("scenario")
+    )
+    published = [v for v in versions if v.scenario.published_id == v.pk]
+    experiments = {}
+    if published:
+        experiments = {
+            e.scenario_id: (e.public_id, tuple(e.arms))
+            for e in Experiment.objects.filter(workspace_id=workspace_id, status=ExperimentStatus.RUNNING)
+        }
+    for v in published:
+        s = v.scenario
         c = Compiled(
             s.pk,
             s.public_id,
@@ -230,11 +237,7 @@ def index_for(workspace_id: int) -> WorkspaceIndex:
             _prefilter(v.definition),
         )
         idx.by_trigger.setdefault(s.trigger_type, []).append(c)
-    for v in ScenarioVersion.objects.filter(
-        workspace_id=workspace_id,
-        status__in=[VersionStatus.PUBLISHED, VersionStatus.RETIRED],
-        scenario__killed=False,
-    ).only("scenario_id", "definition"):
+    for v in versions:
         for t in listened_types(v.definition):
             idx.listening.setdefault(t, set()).add(v.scenario_id)
     _INDEX[workspace_id] = idx
