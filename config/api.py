@@ -14,6 +14,7 @@ from carekit.core.webhooks.api import router as webhooks_router
 from carekit.customers.api import router as customers_router
 from carekit.loyalty.api import router as loyalty_router
 from carekit.knowledge.api import router as knowledge_router
+from carekit.scenarios.api import router as scenarios_router
 
 api = NinjaAPI(
     title="Carekit API",
@@ -32,3 +33,4 @@ api.add_router("", loyalty_router)
 api.add_router("", knowledge_router)
 api.add_router("", bot_router)
 api.add_router("", conversations_router)
+api.add_router("", scenarios_router)

@@ -33,6 +33,9 @@ SCOPES: dict[str, str] = {
     "inbox:write": "Answer, assign, transfer, snooze, resolve and merge conversations; notes and tasks",
     "inbox:channel": "Post inbound messages through the API channel",
     "inbox:admin": "Configure routing rules, SLA policies, calendars, canned responses and API channels",
+    "scenarios:read": "See scenarios, versions, runs with their traces, experiments and templates",
+    "scenarios:write": "Create scenarios, edit drafts, import, dry-run",
+    "scenarios:publish": "Publish versions, use the kill switch, start and stop experiments",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -65,6 +68,11 @@ _grant(Role.AGENT, "knowledge:read", "bot:read")
 _grant(Role.SUPERVISOR, "inbox:*")
 _grant(Role.AGENT, "inbox:read", "inbox:write")
 _grant(Role.ANALYST, "inbox:read")
+# scenarios
+_grant(Role.SUPERVISOR, "scenarios:*")
+_grant(Role.AGENT, "scenarios:read")
+_grant(Role.MARKETER, "scenarios:*")
+_grant(Role.ANALYST, "scenarios:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 

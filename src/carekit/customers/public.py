@@ -39,7 +39,11 @@ __all__ = [
     "TimelineItem",
     "TimelineQuery",
     "consent_allows",
+    "contact_address",
     "customer",
+    "customer_attribute_set",
+    "customer_facts",
+    "customer_tag_add",
     "register_customer_reference",
     "register_erasure_provider",
     "register_export_provider",
@@ -97,6 +101,86 @@ def consent_allows(workspace_id: int, customer_id: str, message_class: str, chan
     while c is not None and c.status == CustomerStatus.MERGED and c.merged_into_id:
         c = Customer.objects.filter(pk=c.merged_into_id).first()
     return c is not None and _consents.consent_allows(c, message_class, channel)
+
+
+# --- facts and small writes for automation (used by carekit.scenarios) -------------------------
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """Non-contact facts that automation conditions read: tags, custom attributes, language, zone."""
+
+    customer_id: str
+    tags: tuple[str, ...]
+    attributes: dict
+    language: str
+    time_zone: str
+    preferred_channel: str
+
+
+def _follow(workspace_id: int, customer_id: str) -> Customer | None:
+    c = Customer.objects.filter(workspace_id=workspace_id, public_id=customer_id).first()
+    while c is not None and c.status == CustomerStatus.MERGED and c.merged_into_id:
+        c = Customer.objects.filter(pk=c.merged_into_id).first()
+    return c
+
+
+def customer_facts(workspace_id: int, customer_id: str) -> CustomerFacts | None:
+    """Tags, attributes and preferences of the profile (following merges); None if unknown or erased."""
+    c = _follow(workspace_id, customer_id)
+    if c is None or c.status != CustomerStatus.ACTIVE:
+        return None
+    return CustomerFacts(
+        c.public_id, tuple(c.tags), dict(c.attributes), c.language, c.time_zone, c.preferred_channel
+    )
+
+
+# channel kind -> the contact or identity kind that addresses it
+_ADDRESS_KINDS = {
+    "email": "email",
+    "sms": "phone",
+    "whatsapp": "phone",
+    "phone": "phone",
+    "telegram": "telegram",
+}
+
+
+def contact_address(workspace_id: int, customer_id: str, channel: str) -> str | None:
+    """Where to send through `channel` (an email, a phone, a Telegram id), or None if the profile has none.
+
+    Read at send time only; callers must not store it beyond the message they send.
+    """
+    c = _follow(workspace_id, customer_id)
+    kind = _ADDRESS_KINDS.get(channel, channel)
+    if c is None or c.status != CustomerStatus.ACTIVE:
+        return None
+    contact = c.contacts.filter(kind=kind).order_by("-verified", "pk").first()
+    if contact is not None:
+        return contact.value
+    identity = c.identities.filter(kind=kind).order_by("-verified", "pk").first()
+    return identity.value if identity is not None else None
+
+
+def customer_tag_add(*, actor: Actor, workspace_id: int, customer_id: str, tag: str) -> bool:
+    """Add one tag (idempotent); False if the profile is unknown or not active."""
+    c = _follow(workspace_id, customer_id)
+    if c is None or c.status != CustomerStatus.ACTIVE:
+        return False
+    if tag.strip().lower() in c.tags:
+        return True
+    _services.customer_update(actor=actor, customer=c, data=_services.ProfileInput(tags=[*c.tags, tag]))
+    return True
+
+
+def customer_attribute_set(
+    *, actor: Actor, workspace_id: int, customer_id: str, key: str, value: object
+) -> bool:
+    """Set one custom attribute (validated against its definition); False if the profile is not active."""
+    c = _follow(workspace_id, customer_id)
+    if c is None or c.status != CustomerStatus.ACTIVE:
+        return False
+    _services.customer_update(actor=actor, customer=c, data=_services.ProfileInput(attributes={key: value}))
+    return True
 
 
 # --- the customer's cabinet (used by carekit.portal) ----------------------------------------------

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ScenariosConfig(AppConfig):
+    name = "carekit.scenarios"
+    label = "scenarios"
+    verbose_name = "Scenarios"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from carekit.scenarios import handlers, providers, tasks  # noqa: F401  (registration)
+
+        providers.register()
