@@ -36,7 +36,7 @@ def _dead_letter(ws) -> EventDelivery:
             workspace_id=ws.pk, type="probe.thing.happened", subject_type="t", subject_id="1", actor=ACTOR
         )
     return EventDelivery.objects.create(
-        event=ev,
+        event_id=ev.pk,
         workspace_id=ws.pk,
         handler="probe.gone",
         status=EventStatus.DEAD,
