@@ -12,8 +12,8 @@ from carekit.core.api.errors import install_error_handlers
 from carekit.core.events.api import router as events_router
 from carekit.core.webhooks.api import router as webhooks_router
 from carekit.customers.api import router as customers_router
-from carekit.loyalty.api import router as loyalty_router
 from carekit.knowledge.api import router as knowledge_router
+from carekit.loyalty.api import router as loyalty_router
 from carekit.scenarios.api import router as scenarios_router
 
 api = NinjaAPI(
