@@ -156,7 +156,11 @@ def test_schema_is_enforced(shop):
         publish.publish_on_commit(workspace_id=ws.pk, type="test.ping", data={"n": 1}, recipients=["x"])
 
 
+IN_MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
 @pytest.mark.sqlite
+@override_settings(CHANNEL_LAYERS=IN_MEMORY)  # whatever REDIS_URL this run has
 def test_separate_worker_refused_with_in_memory_layer(db):
     with pytest.raises(CommandError, match="REDIS_URL"):
         call_command("worker")
