@@ -233,6 +233,8 @@ EVENT_SWEEP_GRACE_SECONDS = int(env("EVENT_SWEEP_GRACE_SECONDS", "30"))
 
 # --- API ------------------------------------------------------------------------------------------
 API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# How long a verified API token is remembered per process; a revocation reaches other processes within it.
+API_TOKEN_CACHE_SECONDS = float(env("API_TOKEN_CACHE_SECONDS", "0" if TESTING else "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 NINJA_PAGINATION_PER_PAGE = 50
 

@@ -298,7 +298,15 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         _event(token.workspace, "accounts.token.revoked", "token", token.public_id, actor)
+        token_id = token.pk
+        transaction.on_commit(lambda: _forget_token(token_id))
     return token
+
+
+def _forget_token(token_id: int) -> None:
+    from carekit.accounts.principals import forget_token
+
+    forget_token(token_id)
 
 
 def api_token_check(raw: str) -> ApiToken | None:
