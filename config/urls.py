@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("portal/", include("carekit.portal.urls")),
+    path("scenarios/", include("carekit.scenarios.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", dashboard, name="home"),
     path("", include("carekit.accounts.urls")),

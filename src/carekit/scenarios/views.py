@@ -1,0 +1,151 @@
+"""The scenario editor pages: the list, and per scenario its flow drawn step by step with each
+step's problems, a YAML editor of the draft (validate, save, publish) and the latest runs.
+
+Signed-in pages in the current workspace (session auth through core's WorkspaceAuth); writes go
+through services inside the view's durable transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from carekit.core.api.auth import Principal, WorkspaceAuth
+from carekit.core.errors import DomainError
+from carekit.scenarios import definition as defs
+from carekit.scenarios import selectors, services
+from carekit.scenarios.enums import VersionStatus
+
+
+def _principal(request: HttpRequest, scope: str) -> Principal | None:
+    p = getattr(request, "principal", None) or WorkspaceAuth()(request)
+    return p if p is not None and p.has(scope) else None
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "scenarios/forbidden.html", status=403)
+
+
+def flow(definition: Mapping[str, Any], problems: list[defs.Problem]) -> list[dict[str, Any]]:
+    """Steps in the order a run meets them (breadth first from the start), each with its branches."""
+    steps = definition.get("steps") if isinstance(definition.get("steps"), Mapping) else {}
+    by_step: dict[str, list[str]] = {}
+    for pr in problems:
+        by_step.setdefault(pr.step, []).append(pr.message)
+    order: list[str] = []
+    queue = [str(definition.get("start") or "")]
+    while queue:
+        sid = queue.pop(0)
+        if sid in order or sid not in steps:
+            continue
+        order.append(sid)
+        queue += [str(t) for _, t in defs.edges(steps[sid]) if t]
+    order += [str(s) for s in steps if s not in order]  # unreachable steps last, flagged by validation
+    out = []
+    for sid in order:
+        step = steps[sid] if isinstance(steps[sid], Mapping) else {}
+        out.append(
+            {
+                "id": sid,
+                "type": step.get("type", "?"),
+                "summary": _summary(step),
+                "branches": [(label, target or "—") for label, target in defs.edges(step)],
+                "problems": by_step.get(sid, []),
+            }
+        )
+    return out
+
+
+def _summary(step: Mapping[str, Any]) -> str:
+    kind = step.get("type")
+    if kind == "action":
+        return str(step.get("action", ""))
+    if kind == "wait":
+        if "event" in step:
+            return f"until {step['event']} (timeout {step.get('timeout', '?')})"
+        if "duration" in step:
+            return f"for {step['duration']}"
+        return f"until the window {step.get('until')}"
+    if kind == "condition":
+        return "; ".join(
+            f"{c.get('name', '?')}: "
+            + " and ".join(
+                f"{w.get('var')} {w.get('op')} {w.get('value', w.get('ref', ''))}"
+                for w in c.get("when") or []
+            )
+            for c in step.get("cases") or []
+        )
+    if kind == "split":
+        return ", ".join(f"{a.get('name', '?')} {a.get('weight')}" for a in step.get("arms") or [])
+    return ""
+
+
+@login_required
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    p = _principal(request, "scenarios:read")
+    if p is None:
+        return _forbidden(request)
+    return render(
+        request,
+        "scenarios/list.html",
+        {"scenarios": selectors.scenarios(p.workspace_id).order_by("name")[:200]},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponse:
+    p = _principal(request, "scenarios:read")
+    if p is None:
+        return _forbidden(request)
+    scenario = selectors.scenario(p.workspace_id, scenario_id)
+    draft = scenario.versions.filter(status=VersionStatus.DRAFT).order_by("-number").first()
+    current = draft or scenario.published
+    text = yaml.safe_dump(current.definition if current else {}, sort_keys=False, allow_unicode=True)
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "validate")
+        text = request.POST.get("definition", "")
+        needed = "scenarios:publish" if action == "publish" else "scenarios:write"
+        if not p.has(needed):
+            return _forbidden(request)
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            parsed, error = None, f"Not valid YAML: {exc}"
+        if isinstance(parsed, dict) and action in ("save", "publish"):
+            try:
+                with transaction.atomic(durable=True):
+                    version = services.draft_save(actor=p.actor, scenario=scenario, definition=parsed)
+                    if action == "publish":
+                        services.version_publish(actor=p.actor, version=version)
+                return redirect("scenarios:detail", scenario_id=scenario.public_id)
+            except DomainError as exc:
+                error = exc.message
+        elif parsed is not None and not isinstance(parsed, dict):
+            error = "The definition must be a mapping."
+        current_def = parsed if isinstance(parsed, dict) else {}
+    else:
+        current_def = current.definition if current else {}
+    problems = defs.validate(current_def)
+    return render(
+        request,
+        "scenarios/detail.html",
+        {
+            "scenario": scenario,
+            "draft": draft,
+            "text": text,
+            "error": error,
+            "problems": problems,
+            "flow": flow(current_def, problems),
+            "runs": selectors.runs(p.workspace_id).filter(scenario=scenario).order_by("-pk")[:20],
+            "status": request.method == "POST" and not error,
+        },
+    )
