@@ -35,7 +35,8 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 def flow(definition: Mapping[str, Any], problems: list[defs.Problem]) -> list[dict[str, Any]]:
     """Steps in the order a run meets them (breadth first from the start), each with its branches."""
-    steps = definition.get("steps") if isinstance(definition.get("steps"), Mapping) else {}
+    raw = definition.get("steps")
+    steps: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     by_step: dict[str, list[str]] = {}
     for pr in problems:
         by_step.setdefault(pr.step, []).append(pr.message)
