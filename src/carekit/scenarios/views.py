@@ -55,6 +55,7 @@ def flow(definition: Mapping[str, Any], problems: list[defs.Problem]) -> list[di
         out.append(
             {
                 "id": sid,
+                "yaml": yaml.safe_dump(dict(step), sort_keys=False, allow_unicode=True),
                 "type": step.get("type", "?"),
                 "summary": _summary(step),
                 "branches": [(label, target or "—") for label, target in defs.edges(step)],
@@ -88,6 +89,45 @@ def _summary(step: Mapping[str, Any]) -> str:
     return ""
 
 
+STEP_SKELETONS: dict[str, dict[str, Any]] = {
+    "action": {"type": "action", "action": "customer.tag", "params": {"tag": "new"}, "next": "end"},
+    "condition": {"type": "condition", "cases": [{"name": "yes", "when": [], "next": "end"}], "else": "end"},
+    "wait": {"type": "wait", "duration": "1h", "next": "end"},
+    "split": {
+        "type": "split",
+        "arms": [{"name": "a", "weight": 50, "next": "end"}, {"name": "b", "weight": 50, "next": "end"}],
+    },
+    "end": {"type": "end"},
+}
+
+
+def _edit_step(definition: dict[str, Any], form: Mapping[str, str]) -> str:
+    """The per-step forms: replace one step, add one from a skeleton, or delete one. '' or an error."""
+    steps = dict(definition.get("steps") or {})
+    sid = form.get("step_id", "").strip()
+    if not defs.STEP_ID_RE.match(sid) or sid == defs.END:
+        return "A step id is lower-case letters, digits, _ and -."
+    action = form.get("action")
+    if action == "step_add":
+        kind = form.get("step_type", "")
+        if kind not in STEP_SKELETONS or sid in steps:
+            return "Choose a step type and a new id."
+        steps[sid] = dict(STEP_SKELETONS[kind])
+        definition.setdefault("start", sid)
+    elif action == "step_delete":
+        steps.pop(sid, None)
+    else:
+        try:
+            step = yaml.safe_load(form.get("step", ""))
+        except yaml.YAMLError as exc:
+            return f"Not valid YAML: {exc}"
+        if not isinstance(step, dict):
+            return "A step must be a mapping."
+        steps[sid] = step
+    definition["steps"] = steps
+    return ""
+
+
 @login_required
 def scenario_list(request: HttpRequest) -> HttpResponse:
     p = _principal(request, "scenarios:read")
@@ -111,7 +151,16 @@ def scenario_detail(request: HttpRequest, scenario_id: str) -> HttpResponse:
     current = draft or scenario.published
     text = yaml.safe_dump(current.definition if current else {}, sort_keys=False, allow_unicode=True)
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") in ("step_save", "step_add", "step_delete"):
+        if not p.has("scenarios:write"):
+            return _forbidden(request)
+        base = dict(current.definition) if current else {"schema": defs.SCHEMA, "trigger": {}, "steps": {}}
+        error = _edit_step(base, request.POST)
+        if not error:
+            with transaction.atomic(durable=True):
+                services.draft_save(actor=p.actor, scenario=scenario, definition=base)
+            return redirect("scenarios:detail", scenario_id=scenario.public_id)
+    if request.method == "POST" and not error:
         action = request.POST.get("action", "validate")
         text = request.POST.get("definition", "")
         needed = "scenarios:publish" if action == "publish" else "scenarios:write"

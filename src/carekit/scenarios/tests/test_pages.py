@@ -58,3 +58,24 @@ def test_agents_read_but_cannot_publish_and_other_workspaces_are_404():
     assert c.get(f"/scenarios/{s.public_id}/").status_code == 200
     assert c.post(f"/scenarios/{s.public_id}/", {"action": "publish", "definition": "{}"}).status_code == 403
     assert c.get(f"/scenarios/{other.public_id}/").status_code == 404
+
+
+def test_per_step_forms_edit_add_and_delete_steps():
+    owner = make_user()
+    ws = make_workspace(owner=owner)
+    with transaction.atomic():
+        s = services.scenario_create(actor=SYSTEM, workspace=ws, name="Steps", definition=BASE)
+    c = _client(owner, ws)
+    url = f"/scenarios/{s.public_id}/"
+    fixed_b = dict(BASE["steps"]["b"], **{"else": "pause"})
+    assert (
+        c.post(url, {"action": "step_save", "step_id": "b", "step": yaml.safe_dump(fixed_b)}).status_code
+        == 302
+    )
+    assert c.post(url, {"action": "step_add", "step_id": "pause", "step_type": "wait"}).status_code == 302
+    page = c.get(url).content.decode()
+    assert "to fix before publishing" not in page  # the wait breaks the loop: the graph is valid now
+    definition = s.versions.get().definition
+    assert definition["steps"]["pause"] == {"type": "wait", "duration": "1h", "next": "end"}
+    assert c.post(url, {"action": "step_delete", "step_id": "pause"}).status_code == 302
+    assert "unknown step &#x27;pause&#x27;" in c.get(url).content.decode()
