@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include("carekit.portal.urls")),
     path("customers/", include("carekit.customers.urls")),
+    path("scenarios/", include("carekit.scenarios.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", dashboard, name="home"),
     path("help/", include("carekit.knowledge.urls")),

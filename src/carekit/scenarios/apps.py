@@ -11,3 +11,9 @@ class ScenariosConfig(AppConfig):
         from carekit.scenarios import handlers, providers, tasks  # noqa: F401  (registration)
 
         providers.register()
+        from django.conf import settings
+
+        if "carekit.core.probe" in settings.INSTALLED_APPS:
+            from carekit.scenarios import probe
+
+            probe.register()

@@ -203,11 +203,11 @@ def dry_run(
         ok, compared = engine.trigger_matches(facts, ev.occurred_at, cid)
         if not ok:
             continue
-        mine = by_customer[cid]
-        if reentry == "if_not_active" and any(r.active for r in mine):
+        mine = by_customer[cid] if cid else []
+        if cid and reentry == "if_not_active" and any(r.active for r in mine):
             report.skipped["already active"] += 1
             continue
-        if reentry == "once" and mine:
+        if cid and reentry == "once" and mine:
             report.skipped["entered before"] += 1
             continue
         while recent and recent[0] <= ev.occurred_at - timedelta(hours=1):
@@ -219,7 +219,8 @@ def dry_run(
         counter += 1
         state = RunState(f"dry-{counter}", cid, ev.occurred_at, dict(facts))
         runs.append(state)
-        mine.append(state)
+        if cid:
+            by_customer[cid].append(state)
         report.entries += 1
         tally(
             report,

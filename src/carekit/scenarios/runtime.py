@@ -331,8 +331,8 @@ def assign_arm(
 
 
 def entry_allowed(c: Compiled, customer_id: str, at: datetime) -> str:
-    """'' if a new run may start, else why not (re-entry rule, rate limit)."""
-    reentry = c.definition.get("reentry", "if_not_active")
+    """'' if a new run may start, else why not (re-entry rule per customer, rate limit)."""
+    reentry = c.definition.get("reentry", "if_not_active") if customer_id else "always"
     runs = Run.objects.filter(scenario_id=c.scenario_pk, customer_id=customer_id)
     if reentry == "if_not_active" and runs.filter(status__in=ACTIVE_RUN_STATUSES).exists():
         return "already active"

@@ -99,7 +99,7 @@ def test_holdout_gets_nothing_and_results_compare_arms(workspace, django_capture
             actor=SYSTEM,
             scenario=scenario,
             horizon_at=T0 + timedelta(days=7),
-            min_sample_per_arm=3,
+            min_sample_per_arm=1,
             arms=[{"name": "control", "weight": 50, "holdout": True}, {"name": "treated", "weight": 50}],
             goal={
                 "event": "customers.order.status_changed",
@@ -107,7 +107,8 @@ def test_holdout_gets_nothing_and_results_compare_arms(workspace, django_capture
                 "when": [{"var": "last_event.to", "op": "eq", "value": "paid"}],
             },
         )
-    customers = [factories.customer(workspace) for _ in range(12)]
+    # The experiment id is random, so arm sizes vary; with 40 customers an empty arm has odds ~1e-12.
+    customers = [f"cus_exp{i:02d}" for i in range(40)]
     with recording("email"):
         for cid in customers:
             emit_at(
@@ -142,9 +143,42 @@ def test_holdout_gets_nothing_and_results_compare_arms(workspace, django_capture
     final = experiments.results(exp, now=T0 + timedelta(days=7))
     by_arm = {a["name"]: a for a in final["arms"]}
     assert by_arm["treated"]["customers"] == len(treated)
-    assert by_arm["control"]["customers"] == 12 - len(treated)
+    assert by_arm["control"]["customers"] == 40 - len(treated)
     assert (by_arm["treated"]["conversions"], by_arm["control"]["conversions"]) == (2, 1)
     assert by_arm["control"]["vs_control"] is None
     cmp = by_arm["treated"]["vs_control"]
-    assert cmp["uplift"] == pytest.approx(2 / len(treated) - 1 / (12 - len(treated)))
+    assert cmp["uplift"] == pytest.approx(2 / len(treated) - 1 / (40 - len(treated)))
     assert final["recommendation"] == "no significant difference from control"
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_variant_arms_start_at_their_own_step(workspace, django_capture_on_commit_callbacks):
+    scenario = factories.published(workspace, factories.template("defective_item"))
+    with transaction.atomic():
+        exp = services.experiment_start(
+            actor=SYSTEM,
+            scenario=scenario,
+            horizon_at=T0 + timedelta(days=7),
+            arms=[
+                {"name": "control", "weight": 1, "holdout": True},
+                {"name": "full", "weight": 1},
+                {"name": "short", "weight": 1, "start": "offer"},
+            ],
+            goal={"event": "bot.exchange.accepted", "window_hours": 48},
+        )
+    customers = [f"cus_var{i:02d}" for i in range(45)]  # an empty arm: odds ~3e-8
+    for cid in customers:
+        emit_at(
+            workspace,
+            django_capture_on_commit_callbacks,
+            "customers.order.returned",
+            {"order_id": new_public_id("ord"), "customer_id": cid, "reason": "defect"},
+            T0,
+        )
+    first_step = {"control": None, "full": "apology", "short": "offer"}
+    for run in Run.objects.filter(scenario=scenario):
+        assert run.arm == runtime.assign_arm(run.customer_id, exp.public_id, tuple(exp.arms))["name"]
+        actions = list(run.trace.filter(kind="action").order_by("seq").values_list("step", flat=True))
+        assert (actions[0] if actions else None) == first_step[run.arm]
+    assert set(Run.objects.values_list("arm", flat=True)) == {"control", "full", "short"}

@@ -415,3 +415,26 @@ def test_runs_finish_on_the_version_they_started(workspace, django_capture_on_co
         )
     assert len(mail.sent) == 3
     assert loyalty.balances(workspace.pk, cid).pending + loyalty.balances(workspace.pk, cid).available == 500
+
+
+def test_the_apology_goes_through_the_preferred_channel(workspace, django_capture_on_commit_callbacks):
+    from carekit.customers import services as customer_services
+    from carekit.customers.models import Customer
+
+    cid = factories.customer(workspace, channel="telegram")
+    with transaction.atomic():
+        customer_services.identity_link(
+            actor=SYSTEM,
+            customer=Customer.objects.get(public_id=cid),
+            kind="telegram",
+            value="100200300",
+            verified=True,
+        )
+    factories.published(workspace, factories.template("defective_item"))
+    with recording("telegram") as tg, recording("email") as mail:
+        emit_at(workspace, django_capture_on_commit_callbacks, RETURNED, _return(cid), T0)
+    assert [(m.channel, m.to, m.subject) for m in tg.sent] == [
+        ("telegram", "100200300", "We are sorry"),
+        ("telegram", "100200300", "An exchange"),
+    ]
+    assert mail.sent == []
