@@ -7,4 +7,6 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
-        from carekit.loyalty import handlers, tasks  # noqa: F401  (registers subscriptions and jobs)
+        from carekit.loyalty import customer_providers, handlers, tasks  # noqa: F401  (subscriptions, jobs)
+
+        customer_providers.register()
