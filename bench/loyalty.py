@@ -122,12 +122,25 @@ def _loop(account_ids: list[int], seconds: float, start_at: float, seed: int) ->
     return latencies, errors
 
 
+def _reset_connections(pool_size: int | None = None) -> None:
+    """Drop every connection and connection pool (a pool's threads and sockets do not survive a fork);
+    in a worker process, size the next pool for its threads."""
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.close()
+        if hasattr(conn, "close_pool"):
+            conn.close_pool()
+        pool = conn.settings_dict.get("OPTIONS", {}).get("pool")
+        if pool_size and isinstance(pool, dict):
+            pool["max_size"] = max(int(pool.get("max_size", 0)), pool_size)
+            pool["min_size"] = min(int(pool.get("min_size", 0)), pool["max_size"])
+
+
 def _worker(account_ids: list[int], threads: int, seconds: float, start_at: float, out: Any) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from django.db import connections
-
-    connections.close_all()  # never share the parent's connection across a fork
+    _reset_connections(pool_size=threads)  # never share the parent's connections across a fork
     from carekit.loyalty.services import ledger  # noqa: F401  (import before the clock starts)
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -141,11 +154,9 @@ def _accrue(
     account_ids: list[int], workers: int, seconds: float, processes: int | None = None
 ) -> dict[str, Any]:
     """`workers` concurrent workers (each its own connection), spread over `processes` OS processes."""
-    from django.db import connections
-
     processes = max(1, min(processes or workers, workers))
     per_process = [workers // processes + (1 if i < workers % processes else 0) for i in range(processes)]
-    connections.close_all()
+    _reset_connections()
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     start_at = time.time() + 2.0

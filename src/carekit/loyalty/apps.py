@@ -7,6 +7,6 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
-        from carekit.loyalty import handlers, registration, tasks  # noqa: F401  (subscriptions and jobs)
+        from carekit.loyalty import customer_providers, handlers, tasks  # noqa: F401  (subscriptions, jobs)
 
-        registration.register()
+        customer_providers.register()

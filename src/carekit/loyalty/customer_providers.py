@@ -1,21 +1,18 @@
-"""Providers for the customers context's registries (docs/contracts.md). Plain functions: the
-customers context owns the registries and the lead registers these after merging, e.g.
-
-    register_merge_provider("loyalty", merge=customer_providers.merge, unmerge=customer_providers.unmerge)
-    register_erasure_provider("loyalty", customer_providers.erase)
-    register_export_provider("loyalty", customer_providers.export)
-    for model, field in customer_providers.REFERENCES:
-        register_customer_reference(model, field, "loyalty")
-
-They run inside the merge's or erasure's transaction and never open a durable one.
+"""Providers for the customers context's registries (docs/contracts.md): merge, unmerge, erasure,
+export, timeline, and the customer references they cover. `register()` (called from apps.ready) hands
+them to `carekit.customers.public` when that context is installed. They run inside the merge's or
+erasure's transaction and never open a durable one.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
+from django.apps import apps as django_apps
 from django.db.models import Model, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from carekit.core.events import Actor
 from carekit.core.ids import new_public_id
@@ -38,6 +35,7 @@ from carekit.loyalty.services import ledger
 from carekit.loyalty.services.ledger import Deltas
 
 ACTOR = Actor.system("customers.merge")
+PROVIDER = "loyalty"
 
 REFERENCES: list[tuple[type[Model], str]] = [
     (Account, "customer_id"),
@@ -64,10 +62,29 @@ MOVABLE: dict[str, tuple[type[Model], str]] = {
 
 
 class MergeLike(Protocol):
-    workspace_id: int
-    survivor_id: str
-    merged_id: str
-    merge_id: str
+    """The fields of customers' MergeContext that loyalty uses (read-only, like the frozen original)."""
+
+    @property
+    def workspace_id(self) -> int: ...
+    @property
+    def survivor_id(self) -> str: ...
+    @property
+    def merged_id(self) -> str: ...
+    @property
+    def merge_id(self) -> str: ...
+
+
+class TimelineQueryLike(Protocol):
+    @property
+    def workspace_id(self) -> int: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def before(self) -> datetime | None: ...
+    @property
+    def limit(self) -> int: ...
+    @property
+    def kinds(self) -> frozenset[str]: ...
 
 
 def _accounts(ctx: MergeLike) -> tuple[Account, Account] | None:
@@ -297,3 +314,56 @@ def export(workspace_id: int, customer_id: str) -> dict[str, Any]:
             )
         ),
     }
+
+
+TIMELINE_KIND = "loyalty.points"
+# What a support agent wants on the customer's timeline; holds, releases and unlocks are checkout and
+# clock mechanics, visible in the account's own history.
+TIMELINE_ENTRY_KINDS = [
+    EntryKind.EARN,
+    EntryKind.REDEEM,
+    EntryKind.CAPTURE,
+    EntryKind.EXPIRE,
+    EntryKind.ADJUST,
+    EntryKind.REVERSE,
+    EntryKind.TRANSFER,
+]
+
+
+def timeline(query: TimelineQueryLike) -> list[Any]:
+    """Ledger entries as timeline items, newest first, at or before `query.before`."""
+    from carekit.customers import public as customers
+
+    if query.kinds and TIMELINE_KIND not in query.kinds:
+        return []
+    account = Account.objects.filter(workspace_id=query.workspace_id, customer_id=query.customer_id).first()
+    if account is None:
+        return []
+    rows = LedgerEntry.objects.filter(account=account, kind__in=TIMELINE_ENTRY_KINDS)
+    if query.before is not None:
+        rows = rows.filter(created_at__lte=query.before)
+    return [
+        customers.TimelineItem(
+            occurred_at=e.created_at,
+            kind=TIMELINE_KIND,
+            ref=e.public_id,
+            title=_("%(what)s: %(points)s points") % {"what": EntryKind(e.kind).label, "points": e.points},
+            data={"entry_kind": e.kind, "points": e.points, "ref_type": e.ref_type},
+        )
+        for e in rows.order_by("-created_at", "-id")[: query.limit]
+    ]
+
+
+def register() -> None:
+    """Register with the customers registries (ARCHITECTURE.md rule 10) when that context is installed.
+    Loyalty also runs without it: accounts are keyed by the customer's public id."""
+    if not django_apps.is_installed("carekit.customers"):
+        return
+    from carekit.customers import public as customers
+
+    customers.register_merge_provider(PROVIDER, merge=merge, unmerge=unmerge)
+    customers.register_erasure_provider(PROVIDER, erase)
+    customers.register_export_provider(PROVIDER, export)
+    customers.register_timeline_provider(PROVIDER, timeline)
+    for model, field in REFERENCES:
+        customers.register_customer_reference(model, field, PROVIDER)

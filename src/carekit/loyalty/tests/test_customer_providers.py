@@ -194,3 +194,28 @@ def test_return_and_refund_after_a_merge_land_on_the_survivor(workspace):
     assert (b.available, b.debt) == (0, 0)
     _sums_match(survivor)
     _sums_match(merged)
+
+
+def test_registered_with_customers_when_installed(workspace):
+    """On a build with the customers context the providers are registered and the timeline shows the
+    ledger; without it, registration is a no-op (loyalty keys accounts by the customer id alone)."""
+    import importlib
+
+    from django.apps import apps
+
+    if not apps.is_installed("carekit.customers"):
+        customer_providers.register()  # nothing to register into, and no error
+        return
+    customers = importlib.import_module("carekit.customers.public")
+    registry = importlib.import_module("carekit.customers.registry")
+    assert registry.MERGE_PROVIDERS["loyalty"].merge is customer_providers.merge
+    assert registry.ERASURE_PROVIDERS["loyalty"] is customer_providers.erase
+    prog = factories.program(workspace)
+    acc = factories.account(prog, available=100)
+    with transaction.atomic():
+        ledger.points_redeem(actor=SYSTEM, account=acc, points=10, idempotency_key="r")
+    items = customer_providers.timeline(customers.TimelineQuery(workspace.pk, acc.customer_id))
+    assert [(i.kind, i.data["entry_kind"], i.data["points"]) for i in items] == [
+        ("loyalty.points", "redeem", 10),
+        ("loyalty.points", "earn", 100),
+    ]
