@@ -34,7 +34,7 @@ DEFAULTS = {
     "db": "postgres",
     "clients": 8,
     "seconds": 20,
-    "threads": 1000,
+    "threads": 200,
     "web_workers": 2,
     "latency_seconds": 10,
     "conversations": 100_000,

@@ -97,6 +97,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["workspace", "status", "last_message_at"], name="cnv_ws_status_last"),
             models.Index(fields=["workspace", "assignee_id", "status"], name="cnv_ws_assignee"),
+            # inbox pages: newest activity first, per workspace and per assignee
+            models.Index(fields=["workspace", "last_message_at", "id"], name="cnv_ws_last"),
+            models.Index(
+                fields=["workspace", "assignee_id", "last_message_at", "id"], name="cnv_ws_assignee_last"
+            ),
             models.Index(fields=["workspace", "team_id", "status"], name="cnv_ws_team"),
             models.Index(fields=["workspace", "channel", "channel_ref", "thread_key"], name="cnv_thread"),
         ]

@@ -112,6 +112,10 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
         ],
         "statuses": ConversationStatus.choices,
         "priorities": Priority.choices,
+        # labels resolved once per page instead of once per row
+        "status_labels": {k: str(v) for k, v in ConversationStatus.choices},
+        "priority_labels": {k: str(v) for k, v in Priority.choices},
+        "messages_label": _("messages"),
         "me": me,
     }
 
