@@ -310,3 +310,43 @@ def presence(request: HttpRequest, p: Principal) -> HttpResponse:
                 presence=value,
             )
     return redirect("conversations:inbox")
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def supervisor(request: HttpRequest, p: Principal) -> HttpResponse:
+    agents = accounts.agents(p.workspace_id)
+    teams = accounts.teams(p.workspace_id)
+    board = selectors.supervisor_board(
+        p.workspace_id, [(a.member_id, a.display_name) for a in agents], [(t.team_id, t.name) for t in teams]
+    )
+    until = timezone.now()
+    days = selectors.daily_report(p.workspace_id, until - timedelta(days=30), until)
+    peak = max([d["conversations"] for d in days] or [1])
+    return render(
+        request,
+        "conversations/supervisor.html",
+        {
+            **board,
+            "agent_refs": agents,
+            "days": days,
+            "peak": peak,
+            "summary": selectors.report(p.workspace_id, until - timedelta(days=30), until),
+        },
+    )
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def supervisor_csv(request: HttpRequest, p: Principal) -> HttpResponse:
+    import csv
+
+    until = timezone.now()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="inbox-report.csv"'
+    fields = ["day", "conversations", "frt_avg_seconds", "resolution_avg_seconds", "sla_attainment"]
+    writer = csv.DictWriter(response, fieldnames=fields)
+    writer.writeheader()
+    for row in selectors.daily_report(p.workspace_id, until - timedelta(days=90), until):
+        writer.writerow(row)
+    return response

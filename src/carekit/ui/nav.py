@@ -30,6 +30,7 @@ def items() -> list[NavItem]:
 
 register(NavItem("dashboard", _("Dashboard"), "home", order=0))
 register(NavItem("inbox", _("Inbox"), "conversations:inbox", scope="inbox:read", order=10))
+register(NavItem("supervisor", _("Supervisor"), "conversations:supervisor", scope="inbox:admin", order=11))
 register(NavItem("audit", _("Audit log"), "ui:audit", scope="audit:read", order=900))
 register(NavItem("dead_letters", _("Failed events"), "ui:dead_letters", scope="events:manage", order=910))
 register(NavItem("webhooks", _("Webhooks"), "ui:webhooks", scope="webhooks:manage", order=920))

@@ -117,3 +117,19 @@ def test_the_inbox_page_needs_a_bounded_number_of_queries(workspace, agent):
     assert resp.content.decode().count("data-conversation=") == 31
     assert len(many) == len(few)
     assert len(many) <= 25
+
+
+def test_the_supervisor_sees_queues_loads_and_a_csv_report(workspace, agent):
+    supervisor = add_member(workspace, Role.SUPERVISOR)
+    conversation(workspace)
+    c = _client(supervisor, workspace)
+    page = c.get("/inbox/supervisor/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1 / 5" in html  # the online agent took the conversation (default capacity 5)
+    csv = c.get("/inbox/supervisor/report.csv")
+    lines = csv.content.decode().strip().splitlines()
+    assert lines[0] == "day,conversations,frt_avg_seconds,resolution_avg_seconds,sla_attainment"
+    assert lines[1].split(",")[1] == "1"
+    # an agent may not open it
+    assert _client(agent, workspace).get("/inbox/supervisor/").status_code == 403
