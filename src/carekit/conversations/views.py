@@ -94,7 +94,17 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
     rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
     names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
     q = request.GET.get("q", "").strip()[:200]
+    my_tasks = (
+        list(
+            selectors.tasks(p.workspace_id, assignee_id=member_id, status="open").order_by("due_at", "pk")[
+                :10
+            ]
+        )
+        if member_id
+        else []
+    )
     return {
+        "my_tasks": my_tasks,
         "q": q,
         "hits": list(search_messages(p.workspace_id, q)) if q else [],
         "view": view,

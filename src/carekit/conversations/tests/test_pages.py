@@ -133,3 +133,22 @@ def test_the_supervisor_sees_queues_loads_and_a_csv_report(workspace, agent):
     assert lines[1].split(",")[1] == "1"
     # an agent may not open it
     assert _client(agent, workspace).get("/inbox/supervisor/").status_code == 403
+
+
+def test_my_open_tasks_are_shown_in_the_inbox(workspace, agent):
+    from carekit.conversations import public
+
+    conv = conversation(workspace)
+    with transaction.atomic():
+        task_id = public.task_create(
+            actor=SYSTEM,
+            workspace_id=workspace.pk,
+            title="Call back about the refund",
+            kind="callback",
+            conversation_id=conv.public_id,
+            assignee_id=agent.public_id,
+            source="scenarios",
+        )
+    html = _client(agent, workspace).get("/inbox/").content.decode()
+    assert f'data-task="{task_id}"' in html
+    assert "Call back about the refund" in html
