@@ -381,3 +381,20 @@ class ApiChannel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Macro(models.Model):
+    """A named bundle of actions an agent applies in one click, e.g. [{"type": "reply", "canned_id":
+    "cnr_..."}, {"type": "priority", "value": "high"}, {"type": "resolve"}]."""
+
+    public_id = PublicIdField(prefix="mac")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    actions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -343,3 +343,35 @@ def test_customer_merge_moves_conversations(workspace):
         MERGE_PROVIDERS["conversations"].merge(ctx)
     assert Conversation.objects.get(pk=r2.conversation.pk).customer_id == r1.conversation.customer_id
     assert customers.customer(workspace.pk, r1.conversation.customer_id) is not None
+
+
+def test_a_macro_replies_with_a_canned_response_raises_priority_and_resolves(workspace):
+    conv = conversation(workspace)
+    with transaction.atomic():
+        canned = services.canned_response_create(
+            actor=SYSTEM, workspace=workspace, shortcut="bye", title="Bye", body="Closing {conversation.id}"
+        )
+        macro = services.macro_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="Wrap up",
+            actions=[
+                {"type": "reply", "canned_id": canned.public_id},
+                {"type": "priority", "value": "low"},
+                {"type": "resolve"},
+            ],
+        )
+    with transaction.atomic():
+        done = services.macro_apply(actor=SYSTEM, macro=macro, conversation=conv)
+    assert (done.status, done.priority) == ("resolved", "low")
+    assert (
+        Message.objects.get(conversation=conv, direction=Direction.OUTBOUND).text
+        == f"Closing {conv.public_id}"
+    )
+
+
+def test_a_macro_with_an_unknown_step_is_refused(workspace):
+    from carekit.core.errors import DomainError
+
+    with pytest.raises(DomainError), transaction.atomic():
+        services.macro_create(actor=SYSTEM, workspace=workspace, name="x", actions=[{"type": "delete_all"}])
