@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carekit.accounts import public as accounts
 from carekit.conversations import routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
-from carekit.conversations.models import Conversation, Message
+from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
 from carekit.core.api import Principal
 from carekit.core.api.auth import WorkspaceAuth
@@ -174,6 +174,7 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
         "tone_guide": services.settings_for(p.workspace_id).tone_guide,
         "priorities": Priority.choices,
         "tasks": list(conv.tasks.filter(status="open").order_by("due_at")),
+        "macros": list(Macro.objects.filter(workspace_id=p.workspace_id)),
         "now": timezone.now(),
         "closed": conv.status == ConversationStatus.CLOSED,
     }
@@ -296,6 +297,13 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
                 services.conversation_close(actor=p.actor, conversation=conv)
             elif name == "priority":
                 services.conversation_set_priority(actor=p.actor, conversation=conv, priority=value)
+            elif name == "macro":
+                macro = Macro.objects.filter(workspace_id=p.workspace_id, public_id=value).first()
+                if macro is None:
+                    raise DomainError(_("Unknown macro."))
+                services.macro_apply(
+                    actor=p.actor, macro=macro, conversation=conv, author_id=me.member_id if me else ""
+                )
             else:
                 raise DomainError(_("Unknown action."))
     except (DomainError, ValueError) as exc:

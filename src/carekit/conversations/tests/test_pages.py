@@ -152,3 +152,19 @@ def test_my_open_tasks_are_shown_in_the_inbox(workspace, agent):
     html = _client(agent, workspace).get("/inbox/").content.decode()
     assert f'data-task="{task_id}"' in html
     assert "Call back about the refund" in html
+
+
+def test_a_macro_applies_from_the_conversation_page(workspace, agent):
+    conv = conversation(workspace)
+    with transaction.atomic():
+        macro = services.macro_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="Urgent",
+            actions=[{"type": "priority", "value": "urgent"}],
+        )
+    c = _client(agent, workspace)
+    assert "Urgent" in c.get(f"/inbox/c/{conv.public_id}/").content.decode()
+    c.post(f"/inbox/c/{conv.public_id}/action/", {"action": "macro", "value": macro.public_id})
+    conv.refresh_from_db()
+    assert conv.priority == "urgent"
