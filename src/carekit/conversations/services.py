@@ -648,6 +648,7 @@ def conversation_transfer(
     conv.save(update_fields=["team_id", "assignee_id", "assigned_at"])
     _activity(conv, ActivityKind.TRANSFERRED, actor, at, team_id=team_id, previous_team=previous_team)
     _event(conv, "transferred", actor, at, team_id=team_id, previous_team=previous_team)
+    sla.clocks_repolicy(actor=actor, conversation=conv, at=at)
     if assignee_id:
         conversation_assign(actor=actor, conversation=conv, assignee_id=assignee_id, at=at)
     else:
