@@ -170,6 +170,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
     counter = iter(range(10**9))
     lock = threading.Lock()
     ok, errors, lat = [0], [0], []
+    codes: dict[str, int] = {}
 
     def client() -> None:
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -181,8 +182,10 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
                 conn.request("POST", path, body=body_of(i), headers=headers)
                 resp = conn.getresponse()
                 resp.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 errors[0] += 1
+                with lock:
+                    codes[type(exc).__name__] = codes.get(type(exc).__name__, 0) + 1
                 conn.close()
                 conn = http.client.HTTPConnection(host, int(port), timeout=30)
                 continue
@@ -193,6 +196,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
                     lat.append(elapsed * 1000)
                 else:
                     errors[0] += 1
+                    codes[str(resp.status)] = codes.get(str(resp.status), 0) + 1
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(p["clients"])]
@@ -205,6 +209,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
     return {
         "requests_ok": ok[0],
         "errors": errors[0],
+        "error_kinds": codes,
         "rps": round(ok[0] / wall, 1),
         "latency_ms": {"p50": round(percentile(lat, 0.5), 1), "p95": round(percentile(lat, 0.95), 1)},
     }

@@ -55,8 +55,9 @@ def workspace_view(scope: str) -> Callable[[Callable[..., HttpResponse]], Callab
     return decorator
 
 
-def _me(p: Principal) -> accounts.AgentRef | None:
-    return next((a for a in accounts.agents(p.workspace_id) if a.user_id == p.actor.id), None)
+def _me(p: Principal, agents: list[accounts.AgentRef] | None = None) -> accounts.AgentRef | None:
+    rows = agents if agents is not None else accounts.agents(p.workspace_id)
+    return next((a for a in rows if a.user_id == p.actor.id), None)
 
 
 def _my_teams(p: Principal, member_id: str) -> tuple[str, ...]:
@@ -75,7 +76,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
-    me = _me(p)
+    agents = accounts.agents(p.workspace_id)
+    me = _me(p, agents)
     member_id = me.member_id if me else ""
     teams = _my_teams(p, member_id)
     view = request.GET.get("view", "mine" if me else "all")
@@ -92,7 +94,7 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
     )
     latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("text")[:1]
     rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
-    names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
+    names = {a.member_id: a.display_name for a in agents}
     q = request.GET.get("q", "").strip()[:200]
     my_tasks = (
         list(
