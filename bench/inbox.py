@@ -257,7 +257,8 @@ async def _latency(p: dict[str, Any]) -> dict[str, Any]:
         late = [0]
 
         def post(i: int) -> None:
-            conn = http.client.HTTPConnection(*host_port.split(":"), timeout=30)
+            host, port = host_port.split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
             t0 = time.time()
             conn.request("POST", path, body=_inbound_body(i, p, "lat"), headers=req_headers)
             resp = conn.getresponse()

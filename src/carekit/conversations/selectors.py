@@ -188,8 +188,8 @@ def supervisor_board(
 ) -> dict[str, Any]:
     """Live queue per team, agent load and presence, SLA at risk: what a supervisor watches."""
     active = Conversation.objects.filter(workspace_id=workspace_id, status__in=ACTIVE_STATUSES)
-    per_team = {
-        row["team_id"]: row
+    per_team: dict[str, dict[str, Any]] = {
+        row["team_id"]: dict(row)
         for row in active.values("team_id").annotate(
             active=Count("pk"), waiting=Count("pk", filter=Q(assignee_id="", status=ConversationStatus.OPEN))
         )
