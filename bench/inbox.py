@@ -2,10 +2,11 @@
 latency at half the measured maximum; the inbox list page in a workspace with 100,000 conversations.
 
 Workload (PostgreSQL + Redis by default; the same server configuration for every phase):
-1. throughput: `carekit serve --workers W --no-worker` plus one `carekit worker`; `clients` concurrent
-   keep-alive HTTP clients for `seconds` post inbound messages (unique external ids, `threads` channel
-   threads) to the API channel, then the same clients post to a bare Django endpoint that inserts one
-   ~200-byte row (`/inbox/bench/bare-insert/`). Both answer 2xx only after their transaction committed.
+1. throughput: `carekit serve --workers W --no-worker` plus one `carekit worker`; after `warmup_seconds`
+   of each endpoint, `clients` concurrent keep-alive HTTP clients for `seconds` post inbound messages
+   (unique external ids, `threads` channel threads) to the API channel, then the same clients post to a
+   bare Django endpoint that inserts one ~200-byte row (`/inbox/bench/bare-insert/`). Both answer 2xx
+   only after their transaction committed.
 2. latency: an agent's websocket is open; inbound messages at a fixed open-loop rate of half the measured
    inbound maximum for `latency_seconds`; latency = the agent's `inbox.changed` event for the message
    minus the moment its POST was sent.
@@ -34,7 +35,8 @@ DEFAULTS = {
     "db": "postgres",
     "clients": 8,
     "seconds": 20,
-    "threads": 1000,
+    "warmup_seconds": 5,
+    "threads": 200,
     "web_workers": 2,
     "latency_seconds": 10,
     "conversations": 100_000,
@@ -70,7 +72,12 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     try:
         _wait_up(base)
         spec = {**p, **setup, "base": base}
-        inbound = run_phase("bench.inbox", "load_inbound", env, spec)
+        # Warm both endpoints first (process start-up, connections, the threads' first conversations):
+        # the measured window is steady state for both.
+        warm = {**spec, "seconds": p["warmup_seconds"]}
+        run_phase("bench.inbox", "load_inbound", env, warm)
+        run_phase("bench.inbox", "load_bare", env, warm)
+        inbound = run_phase("bench.inbox", "load_inbound", env, {**spec, "tag": "load"})
         bare = run_phase("bench.inbox", "load_bare", env, spec)
         rate = max(inbound["rps"] / 2, 1.0)
         latency = run_phase("bench.inbox", "latency", env, {**spec, "rate": rate})
@@ -170,6 +177,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
     counter = iter(range(10**9))
     lock = threading.Lock()
     ok, errors, lat = [0], [0], []
+    codes: dict[str, int] = {}
 
     def client() -> None:
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -181,8 +189,10 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
                 conn.request("POST", path, body=body_of(i), headers=headers)
                 resp = conn.getresponse()
                 resp.read()
-            except (OSError, http.client.HTTPException):
+            except (OSError, http.client.HTTPException) as exc:
                 errors[0] += 1
+                with lock:
+                    codes[type(exc).__name__] = codes.get(type(exc).__name__, 0) + 1
                 conn.close()
                 conn = http.client.HTTPConnection(host, int(port), timeout=30)
                 continue
@@ -193,6 +203,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
                     lat.append(elapsed * 1000)
                 else:
                     errors[0] += 1
+                    codes[str(resp.status)] = codes.get(str(resp.status), 0) + 1
         conn.close()
 
     threads = [threading.Thread(target=client) for _ in range(p["clients"])]
@@ -205,6 +216,7 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
     return {
         "requests_ok": ok[0],
         "errors": errors[0],
+        "error_kinds": codes,
         "rps": round(ok[0] / wall, 1),
         "latency_ms": {"p50": round(percentile(lat, 0.5), 1), "p95": round(percentile(lat, 0.95), 1)},
     }
@@ -213,7 +225,8 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
 def phase_load_inbound(p: dict[str, Any]) -> dict[str, Any]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {p['token']}"}
     path = f"/api/v1/inbox/api-channels/{p['channel_id']}/messages"
-    return _closed_loop(p, path, lambda i: _inbound_body(i, p, "load"), headers)
+    tag = p.get("tag", "warm")
+    return _closed_loop(p, path, lambda i: _inbound_body(i, p, tag), headers)
 
 
 def phase_load_bare(p: dict[str, Any]) -> dict[str, Any]:
@@ -252,7 +265,8 @@ async def _latency(p: dict[str, Any]) -> dict[str, Any]:
         late = [0]
 
         def post(i: int) -> None:
-            conn = http.client.HTTPConnection(*host_port.split(":"), timeout=30)
+            host, port = host_port.split(":")
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
             t0 = time.time()
             conn.request("POST", path, body=_inbound_body(i, p, "lat"), headers=req_headers)
             resp = conn.getresponse()

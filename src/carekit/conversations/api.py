@@ -21,6 +21,7 @@ from carekit.conversations.models import (
     BusinessCalendar,
     CannedResponse,
     Conversation,
+    Macro,
     Message,
     RoutingRule,
     SlaPolicy,
@@ -719,6 +720,57 @@ def canned_render(request: HttpRequest, conversation_id: str, canned_id: str):
     canned = CannedResponse.objects.get(workspace_id=p.workspace_id, public_id=canned_id)
     variant = services.canned_for(p.workspace_id, canned.shortcut, conv.language) or canned
     return {"text": services.canned_render(variant, conv)}
+
+
+# --- macros -----------------------------------------------------------------------------------------
+
+
+class MacroIn(StrictSchema):
+    name: str = Field(min_length=1, max_length=120)
+    actions: list[dict[str, Any]] = Field(min_length=1, max_length=20)
+
+
+class MacroOut(Schema):
+    id: str
+    name: str
+    actions: list[dict[str, Any]]
+
+
+class MacroPage(Schema):
+    items: list[MacroOut]
+    next_cursor: str | None
+
+
+def _macro(m: Macro) -> dict[str, Any]:
+    return {"id": m.public_id, "name": m.name, "actions": m.actions}
+
+
+@router.get("/inbox/macros", response=MacroPage)
+def macros_list(request: HttpRequest, cursor: str | None = None):
+    p = need(request, "inbox:read")
+    page = paginate(Macro.objects.filter(workspace_id=p.workspace_id), cursor=cursor)
+    return {"items": [_macro(m) for m in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/inbox/macros", response={201: MacroOut})
+def macro_create(request: HttpRequest, body: MacroIn):
+    p = need(request, "inbox:admin")
+    with transaction.atomic(durable=True):
+        m = services.macro_create(
+            actor=p.actor, workspace=_ws(p.workspace_id), name=body.name, actions=body.actions
+        )
+    return Status(201, _macro(m))
+
+
+@router.post("/inbox/conversations/{conversation_id}/macros/{macro_id}", response=ConversationOut)
+def macro_apply(request: HttpRequest, conversation_id: str, macro_id: str):
+    p = need(request, "inbox:write")
+    member_id = _member_of(request, p.workspace_id)
+    with transaction.atomic(durable=True):
+        conv = selectors.conversation(p.workspace_id, conversation_id)
+        macro = Macro.objects.get(workspace_id=p.workspace_id, public_id=macro_id)
+        conv = services.macro_apply(actor=p.actor, macro=macro, conversation=conv, author_id=member_id)
+    return _conversation(conv)
 
 
 # --- routing, SLA, calendars, presence ---------------------------------------------------------------

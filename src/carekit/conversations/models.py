@@ -97,6 +97,11 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["workspace", "status", "last_message_at"], name="cnv_ws_status_last"),
             models.Index(fields=["workspace", "assignee_id", "status"], name="cnv_ws_assignee"),
+            # inbox pages: newest activity first, per workspace and per assignee
+            models.Index(fields=["workspace", "last_message_at", "id"], name="cnv_ws_last"),
+            models.Index(
+                fields=["workspace", "assignee_id", "last_message_at", "id"], name="cnv_ws_assignee_last"
+            ),
             models.Index(fields=["workspace", "team_id", "status"], name="cnv_ws_team"),
             models.Index(fields=["workspace", "channel", "channel_ref", "thread_key"], name="cnv_thread"),
         ]
@@ -373,6 +378,23 @@ class ApiChannel(models.Model):
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.PROTECT, related_name="+")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Macro(models.Model):
+    """A named bundle of actions an agent applies in one click, e.g. [{"type": "reply", "canned_id":
+    "cnr_..."}, {"type": "priority", "value": "high"}, {"type": "resolve"}]."""
+
+    public_id = PublicIdField(prefix="mac")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    actions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name

@@ -161,9 +161,14 @@ def fill_slots(*, actor: Actor, workspace_id: int, at: datetime) -> int:
         ).order_by("created_at", "pk")[:FILL_BATCH]
     )
     n = 0
+    full: set[str] = set()  # teams with no free agent: later conversations of theirs wait too
     for conv in waiting:
+        if conv.team_id in full:
+            continue
         if assign_next(actor=actor, conversation=conv, at=at):
             n += 1
+        else:
+            full.add(conv.team_id)
     return n
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from carekit.conversations.enums import ACTIVE_STATUSES, ClockState, ConversationStatus
+from carekit.conversations.enums import ACTIVE_STATUSES, ClockState, ConversationStatus, Presence
 from carekit.conversations.models import (
     AgentState,
     ApiChannel,
@@ -63,17 +63,20 @@ def inbox(
     return qs
 
 
+COUNT_CAP = 1000
+
+
 def inbox_counts(workspace_id: int, *, member_id: str, team_ids: tuple[str, ...]) -> dict[str, int]:
-    """Active conversations per view, in two queries."""
-    active = Conversation.objects.filter(workspace_id=workspace_id, status__in=ACTIVE_STATUSES)
-    row = active.aggregate(
-        all=Count("pk"),
-        mine=Count("pk", filter=Q(assignee_id=member_id)) if member_id else Count("pk", filter=Q(pk__in=[])),
-        unassigned=Count("pk", filter=Q(assignee_id="")),
-        team=Count("pk", filter=Q(team_id__in=team_ids)),
-    )
-    row["at_risk"] = active.filter(pk__in=_at_risk(workspace_id).values("conversation_id")).count()
-    return {k: int(row.get(k) or 0) for k in VIEWS}
+    """Active conversations per view, each counted up to COUNT_CAP + 1 (shown as "1000+"): a capped
+    count reads at most that many index entries, so the page costs the same with 100,000 conversations."""
+    out = {}
+    for view in VIEWS:
+        qs = inbox(workspace_id, view=view, member_id=member_id, team_ids=team_ids)
+        if view == "mine" and not member_id:
+            out[view] = 0
+            continue
+        out[view] = qs.values("pk")[: COUNT_CAP + 1].count()
+    return out
 
 
 @dataclass(frozen=True)
@@ -169,3 +172,92 @@ def report(workspace_id: int, since: datetime, until: datetime) -> dict[str, Any
         "resolution_avg_seconds": round(sum(resolved) / len(resolved), 1) if resolved else None,
         "attainment": attainment,
     }
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    member_id: str
+    name: str
+    presence: str
+    load: int
+    capacity: int
+
+
+def supervisor_board(
+    workspace_id: int, agents: list[tuple[str, str]], teams: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Live queue per team, agent load and presence, SLA at risk: what a supervisor watches."""
+    active = Conversation.objects.filter(workspace_id=workspace_id, status__in=ACTIVE_STATUSES)
+    per_team: dict[str, dict[str, Any]] = {
+        row["team_id"]: dict(row)
+        for row in active.values("team_id").annotate(
+            active=Count("pk"), waiting=Count("pk", filter=Q(assignee_id="", status=ConversationStatus.OPEN))
+        )
+    }
+    loads = dict(
+        active.exclude(assignee_id="")
+        .values_list("assignee_id")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "n")
+    )
+    states = {s.member_id: s for s in AgentState.objects.filter(workspace_id=workspace_id)}
+    at_risk = list(
+        active.filter(pk__in=_at_risk(workspace_id).values("conversation_id")).order_by("last_message_at")[
+            :50
+        ]
+    )
+    return {
+        "teams": [
+            (name, per_team.get(tid, {}).get("active", 0), per_team.get(tid, {}).get("waiting", 0))
+            for tid, name in [*teams, ("", "")]
+        ],
+        "agents": [
+            AgentLoad(
+                mid,
+                name,
+                str(Presence(states[mid].presence if mid in states else Presence.OFFLINE).label),
+                loads.get(mid, 0),
+                states[mid].capacity if mid in states else 0,
+            )
+            for mid, name in agents
+        ],
+        "at_risk": at_risk,
+    }
+
+
+def daily_report(workspace_id: int, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Per day: conversations, average first-response and resolution seconds, SLA attainment."""
+    from collections import defaultdict
+
+    days: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"n": [], "frt": [], "res": []})
+    for c in Conversation.objects.filter(
+        workspace_id=workspace_id, created_at__gte=since, created_at__lt=until
+    ).only("created_at", "first_response_at", "resolved_at"):
+        d = days[c.created_at.date().isoformat()]
+        d["n"].append(1)
+        if c.first_response_at:
+            d["frt"].append((c.first_response_at - c.created_at).total_seconds())
+        if c.resolved_at:
+            d["res"].append((c.resolved_at - c.created_at).total_seconds())
+    met: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for started, state in SlaClock.objects.filter(
+        workspace_id=workspace_id,
+        started_at__gte=since,
+        started_at__lt=until,
+        state__in=[ClockState.MET, ClockState.BREACHED],
+    ).values_list("started_at", "state"):
+        met[started.date().isoformat()][0 if state == ClockState.MET else 1] += 1
+    out = []
+    for day in sorted(set(days) | set(met)):
+        d = days[day]
+        m, b = met[day]
+        out.append(
+            {
+                "day": day,
+                "conversations": len(d["n"]),
+                "frt_avg_seconds": round(sum(d["frt"]) / len(d["frt"]), 1) if d["frt"] else None,
+                "resolution_avg_seconds": round(sum(d["res"]) / len(d["res"]), 1) if d["res"] else None,
+                "sla_attainment": round(m / (m + b), 4) if m + b else None,
+            }
+        )
+    return out

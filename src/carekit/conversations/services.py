@@ -42,6 +42,7 @@ from carekit.conversations.models import (
     CannedResponse,
     Conversation,
     InboxSettings,
+    Macro,
     Message,
     Note,
     SlaPolicy,
@@ -647,6 +648,7 @@ def conversation_transfer(
     conv.save(update_fields=["team_id", "assignee_id", "assigned_at"])
     _activity(conv, ActivityKind.TRANSFERRED, actor, at, team_id=team_id, previous_team=previous_team)
     _event(conv, "transferred", actor, at, team_id=team_id, previous_team=previous_team)
+    sla.clocks_repolicy(actor=actor, conversation=conv, at=at)
     if assignee_id:
         conversation_assign(actor=actor, conversation=conv, assignee_id=assignee_id, at=at)
     else:
@@ -1049,3 +1051,82 @@ def sla_policy_create(*, actor: Actor, workspace: Workspace, **fields: Any) -> S
         payload={"policy_id": policy.public_id},
     )
     return policy
+
+
+# --- macros -----------------------------------------------------------------------------------------
+
+MACRO_ACTIONS = {"reply", "note", "priority", "tag", "assign", "transfer", "resolve", "pending", "snooze"}
+
+
+def macro_create(*, actor: Actor, workspace: Workspace, name: str, actions: list[dict[str, Any]]) -> Macro:
+    """Validate every step now, so applying a macro never fails half-way on a typo."""
+    if not name.strip() or not actions:
+        raise DomainError(_("A macro needs a name and at least one action."), field="actions")
+    for step in actions:
+        kind = step.get("type")
+        if kind not in MACRO_ACTIONS:
+            raise DomainError(_("Unknown macro action: %(type)s") % {"type": kind}, field="actions")
+        if kind == "reply" and not (step.get("text") or step.get("canned_id")):
+            raise DomainError(_("A reply step needs a text or a canned response."), field="actions")
+        known = CannedResponse.objects.filter(workspace=workspace, public_id=step.get("canned_id") or "")
+        if kind == "reply" and step.get("canned_id") and not known.exists():
+            raise NotFound(_("Unknown canned response."), field="actions")
+        if kind == "priority" and step.get("value") not in Priority.values:
+            raise DomainError(_("Unknown priority."), field="actions")
+    macro = Macro.objects.create(workspace=workspace, name=name.strip()[:120], actions=actions)
+    emit(
+        workspace_id=workspace.pk,
+        type="conversations.macro.created",
+        subject_type="macro",
+        subject_id=macro.public_id,
+        actor=actor,
+        payload={"macro_id": macro.public_id, "steps": [s["type"] for s in actions]},
+    )
+    return macro
+
+
+def macro_apply(
+    *, actor: Actor, macro: Macro, conversation: Conversation, author_id: str = ""
+) -> Conversation:
+    """Run the macro's steps in order, in the caller's transaction (all or nothing)."""
+    conv = conversation
+    for step in macro.actions:
+        kind, value = step["type"], str(step.get("value", ""))
+        if kind == "reply":
+            text = step.get("text", "")
+            canned_id = step.get("canned_id", "")
+            if canned_id:
+                canned = CannedResponse.objects.get(workspace_id=conv.workspace_id, public_id=canned_id)
+                text = canned_render(
+                    canned_for(conv.workspace_id, canned.shortcut, conv.language) or canned, conv
+                )
+            message_send(
+                actor=actor, conversation=conv, text=text, author_id=author_id, canned_response_id=canned_id
+            )
+        elif kind == "note":
+            note_add(actor=actor, conversation=conv, author_id=author_id, text=step.get("text", ""))
+        elif kind == "priority":
+            conversation_set_priority(actor=actor, conversation=conv, priority=value)
+        elif kind == "tag":
+            conversation_tag(actor=actor, conversation=conv, add=[value])
+        elif kind == "assign":
+            conversation_assign(actor=actor, conversation=conv, assignee_id=value)
+        elif kind == "transfer":
+            conversation_transfer(actor=actor, conversation=conv, team_id=value)
+        elif kind == "resolve":
+            conversation_resolve(actor=actor, conversation=conv)
+        elif kind == "pending":
+            conversation_wait_on_customer(actor=actor, conversation=conv)
+        else:
+            hours = int(value) if value.isdigit() else 4
+            conversation_snooze(actor=actor, conversation=conv, until=timezone.now() + timedelta(hours=hours))
+        conv.refresh_from_db()
+    emit(
+        workspace_id=conv.workspace_id,
+        type="conversations.macro.applied",
+        subject_type="conversation",
+        subject_id=conv.public_id,
+        actor=actor,
+        payload={"macro_id": macro.public_id, "conversation_id": conv.public_id},
+    )
+    return conv

@@ -121,7 +121,7 @@ def clock_start(
     existing = SlaClock.objects.filter(conversation=conversation, target=target)
     if existing.filter(state__in=[ClockState.RUNNING, ClockState.PAUSED]).exists():
         return None
-    if target == SlaTarget.FIRST_RESPONSE and existing.exists():
+    if target == SlaTarget.FIRST_RESPONSE and existing.exclude(state=ClockState.CANCELLED).exists():
         return None  # a conversation has one first response
     cycle = (existing.aggregate(n=Max("cycle"))["n"] or 0) + 1
     clock = SlaClock(
@@ -213,6 +213,33 @@ def clocks_resume(*, actor: Actor, conversation: Conversation, at: datetime) -> 
             at,
             due_at=clock.due_at.isoformat() if clock.due_at else None,
         )
+
+
+def clocks_repolicy(*, actor: Actor, conversation: Conversation, at: datetime) -> None:
+    """After a transfer (e.g. an escalation to a specialist team with its own SLA): if another policy now
+    applies, live clocks under the old one are cancelled and the new policy's clocks start now."""
+    policy = policy_for(conversation)
+    live = _live(conversation)
+    if not live or policy is None or all(c.policy_id == policy.pk for c in live):
+        return
+    targets = [c.target for c in live]
+    for clock in live:
+        _consume(clock, conversation, at)
+        clock.state = ClockState.CANCELLED
+        clock.stopped_at = at
+        clock.due_at = None
+        clock.save()
+        _emit(
+            clock,
+            conversation,
+            "cancelled",
+            actor,
+            at,
+            business_seconds=clock.consumed_seconds,
+            reason="policy",
+        )
+    for target in targets:
+        clock_start(actor=actor, conversation=conversation, target=target, at=at, policy=policy)
 
 
 # --- warnings and breaches (run by the periodic job, one clock per transaction) ----------------------

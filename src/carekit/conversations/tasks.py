@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from carekit.conversations import delivery, routing, services, sla
+from carekit.core.errors import DomainError
 from carekit.core.events import Actor
 from carekit.core.jobs import periodic, task
 
 SYSTEM = Actor.system("conversations")
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -27,8 +30,13 @@ def sla_run_due(at: datetime | None = None) -> tuple[int, int]:
         with transaction.atomic(durable=True):
             warned += sla.clock_warn(actor=SYSTEM, clock_id=clock_id, at=at)
     for clock_id in sla.due_to_breach(at):
-        with transaction.atomic(durable=True):
-            breached += sla.clock_breach(actor=SYSTEM, clock_id=clock_id, at=at)
+        try:
+            with transaction.atomic(durable=True):
+                breached += sla.clock_breach(actor=SYSTEM, clock_id=clock_id, at=at)
+        except DomainError:
+            # e.g. a policy naming a coupon template loyalty does not know: the clock stays running and
+            # is retried next minute; the log says why, the other clocks go on
+            logger.exception("SLA breach of clock %s failed", clock_id)
     return warned, breached
 
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/action/", views.action, name="action"),
     path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
     path("inbox/presence/", views.presence, name="presence"),
+    path("inbox/supervisor/", views.supervisor, name="supervisor"),
+    path("inbox/supervisor/report.csv", views.supervisor_csv, name="supervisor_csv"),
 ]
 
 if "carekit.core.probe" in settings.INSTALLED_APPS:

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carekit.accounts import public as accounts
 from carekit.conversations import routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
-from carekit.conversations.models import Conversation, Message
+from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
 from carekit.core.api import Principal
 from carekit.core.api.auth import WorkspaceAuth
@@ -55,8 +55,9 @@ def workspace_view(scope: str) -> Callable[[Callable[..., HttpResponse]], Callab
     return decorator
 
 
-def _me(p: Principal) -> accounts.AgentRef | None:
-    return next((a for a in accounts.agents(p.workspace_id) if a.user_id == p.actor.id), None)
+def _me(p: Principal, agents: list[accounts.AgentRef] | None = None) -> accounts.AgentRef | None:
+    rows = agents if agents is not None else accounts.agents(p.workspace_id)
+    return next((a for a in rows if a.user_id == p.actor.id), None)
 
 
 def _my_teams(p: Principal, member_id: str) -> tuple[str, ...]:
@@ -75,7 +76,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
-    me = _me(p)
+    agents = accounts.agents(p.workspace_id)
+    me = _me(p, agents)
     member_id = me.member_id if me else ""
     teams = _my_teams(p, member_id)
     view = request.GET.get("view", "mine" if me else "all")
@@ -92,9 +94,19 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
     )
     latest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-pk").values("text")[:1]
     rows = list(qs.annotate(preview=Subquery(latest)).order_by("-last_message_at", "-pk")[:PAGE])
-    names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
+    names = {a.member_id: a.display_name for a in agents}
     q = request.GET.get("q", "").strip()[:200]
+    my_tasks = (
+        list(
+            selectors.tasks(p.workspace_id, assignee_id=member_id, status="open").order_by("due_at", "pk")[
+                :10
+            ]
+        )
+        if member_id
+        else []
+    )
     return {
+        "my_tasks": my_tasks,
         "q": q,
         "hits": list(search_messages(p.workspace_id, q)) if q else [],
         "view": view,
@@ -112,6 +124,10 @@ def _inbox_context(request: HttpRequest, p: Principal) -> dict[str, Any]:
         ],
         "statuses": ConversationStatus.choices,
         "priorities": Priority.choices,
+        # labels resolved once per page instead of once per row
+        "status_labels": {k: str(v) for k, v in ConversationStatus.choices},
+        "priority_labels": {k: str(v) for k, v in Priority.choices},
+        "messages_label": _("messages"),
         "me": me,
     }
 
@@ -160,6 +176,7 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
         "tone_guide": services.settings_for(p.workspace_id).tone_guide,
         "priorities": Priority.choices,
         "tasks": list(conv.tasks.filter(status="open").order_by("due_at")),
+        "macros": list(Macro.objects.filter(workspace_id=p.workspace_id)),
         "now": timezone.now(),
         "closed": conv.status == ConversationStatus.CLOSED,
     }
@@ -282,6 +299,13 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
                 services.conversation_close(actor=p.actor, conversation=conv)
             elif name == "priority":
                 services.conversation_set_priority(actor=p.actor, conversation=conv, priority=value)
+            elif name == "macro":
+                macro = Macro.objects.filter(workspace_id=p.workspace_id, public_id=value).first()
+                if macro is None:
+                    raise DomainError(_("Unknown macro."))
+                services.macro_apply(
+                    actor=p.actor, macro=macro, conversation=conv, author_id=me.member_id if me else ""
+                )
             else:
                 raise DomainError(_("Unknown action."))
     except (DomainError, ValueError) as exc:
@@ -306,3 +330,43 @@ def presence(request: HttpRequest, p: Principal) -> HttpResponse:
                 presence=value,
             )
     return redirect("conversations:inbox")
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def supervisor(request: HttpRequest, p: Principal) -> HttpResponse:
+    agents = accounts.agents(p.workspace_id)
+    teams = accounts.teams(p.workspace_id)
+    board = selectors.supervisor_board(
+        p.workspace_id, [(a.member_id, a.display_name) for a in agents], [(t.team_id, t.name) for t in teams]
+    )
+    until = timezone.now()
+    days = selectors.daily_report(p.workspace_id, until - timedelta(days=30), until)
+    peak = max([d["conversations"] for d in days] or [1])
+    return render(
+        request,
+        "conversations/supervisor.html",
+        {
+            **board,
+            "agent_refs": agents,
+            "days": days,
+            "peak": peak,
+            "summary": selectors.report(p.workspace_id, until - timedelta(days=30), until),
+        },
+    )
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def supervisor_csv(request: HttpRequest, p: Principal) -> HttpResponse:
+    import csv
+
+    until = timezone.now()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="inbox-report.csv"'
+    fields = ["day", "conversations", "frt_avg_seconds", "resolution_avg_seconds", "sla_attainment"]
+    writer = csv.DictWriter(response, fieldnames=fields)
+    writer.writeheader()
+    for row in selectors.daily_report(p.workspace_id, until - timedelta(days=90), until):
+        writer.writerow(row)
+    return response

@@ -33,6 +33,7 @@ register(NavItem("inbox", _("Inbox"), "conversations:inbox", scope="inbox:read",
 register(NavItem("customers", _("Customers"), "customers:list", scope="customers:read", order=20))
 register(NavItem("loyalty", _("Loyalty"), "loyalty:overview", scope="loyalty:read", order=30))
 register(NavItem("scenarios", _("Scenarios"), "scenarios:list", scope="scenarios:read", order=40))
+register(NavItem("supervisor", _("Supervisor"), "conversations:supervisor", scope="inbox:admin", order=11))
 register(NavItem("audit", _("Audit log"), "ui:audit", scope="audit:read", order=900))
 register(NavItem("dead_letters", _("Failed events"), "ui:dead_letters", scope="events:manage", order=910))
 register(NavItem("webhooks", _("Webhooks"), "ui:webhooks", scope="webhooks:manage", order=920))

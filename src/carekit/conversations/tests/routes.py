@@ -206,3 +206,25 @@ def _search(own, other) -> RouteCall:
     return RouteCall(
         "/inbox/search?q=parcel", kind="list", own_ids={mine.public_id}, foreign_ids={theirs.public_id}
     )
+
+
+def _macro(ws: Workspace):
+    with transaction.atomic():
+        return services.macro_create(actor=SYSTEM, workspace=ws, name="Close", actions=[{"type": "resolve"}])
+
+
+@route_case("GET", "/inbox/macros", scope="inbox:read")
+def _macros(own, other) -> RouteCall:
+    mine, theirs = _macro(own), _macro(other)
+    return RouteCall("/inbox/macros", kind="list", own_ids={mine.public_id}, foreign_ids={theirs.public_id})
+
+
+@route_case("POST", "/inbox/macros", scope="inbox:admin")
+def _macro_create(own, other) -> RouteCall:
+    body = {"name": "Thanks", "actions": [{"type": "reply", "canned_id": _canned(other).public_id}]}
+    return RouteCall("/inbox/macros", body)
+
+
+@route_case("POST", "/inbox/conversations/{conversation_id}/macros/{macro_id}", scope="inbox:write")
+def _macro_apply(own, other) -> RouteCall:
+    return RouteCall(f"/inbox/conversations/{conversation(own).public_id}/macros/{_macro(other).public_id}")

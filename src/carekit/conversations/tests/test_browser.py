@@ -194,4 +194,9 @@ def test_api_message_appears_live_and_the_canned_reply_reaches_the_receiver_sign
         page.screenshot(path=str(ARTIFACTS / "conversation-ru-1366.png"), full_page=True)
         page.goto(f"{base}/inbox/?view=all")
         page.screenshot(path=str(ARTIFACTS / "inbox-ru-1366.png"))
+
+        # the supervisor's board: queues, agent load, SLA at risk, the daily report
+        owner_page.goto(f"{base}/inbox/supervisor/")
+        expect(owner_page.locator("h1")).to_have_text("Supervisor")
+        owner_page.screenshot(path=str(ARTIFACTS / "supervisor-en-1366.png"), full_page=True)
         browser.close()

@@ -343,3 +343,68 @@ def test_customer_merge_moves_conversations(workspace):
         MERGE_PROVIDERS["conversations"].merge(ctx)
     assert Conversation.objects.get(pk=r2.conversation.pk).customer_id == r1.conversation.customer_id
     assert customers.customer(workspace.pk, r1.conversation.customer_id) is not None
+
+
+def test_a_macro_replies_with_a_canned_response_raises_priority_and_resolves(workspace):
+    conv = conversation(workspace)
+    with transaction.atomic():
+        canned = services.canned_response_create(
+            actor=SYSTEM, workspace=workspace, shortcut="bye", title="Bye", body="Closing {conversation.id}"
+        )
+        macro = services.macro_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="Wrap up",
+            actions=[
+                {"type": "reply", "canned_id": canned.public_id},
+                {"type": "priority", "value": "low"},
+                {"type": "resolve"},
+            ],
+        )
+    with transaction.atomic():
+        done = services.macro_apply(actor=SYSTEM, macro=macro, conversation=conv)
+    assert (done.status, done.priority) == ("resolved", "low")
+    assert (
+        Message.objects.get(conversation=conv, direction=Direction.OUTBOUND).text
+        == f"Closing {conv.public_id}"
+    )
+
+
+def test_a_macro_with_an_unknown_step_is_refused(workspace):
+    from carekit.core.errors import DomainError
+
+    with pytest.raises(DomainError), transaction.atomic():
+        services.macro_create(actor=SYSTEM, workspace=workspace, name="x", actions=[{"type": "delete_all"}])
+
+
+def test_erasure_blanks_messages_notes_and_the_api_channels_delivery_bodies(workspace, settings, tmp_path):
+    from carekit.conversations import providers
+    from carekit.conversations.tests.routes import _channel
+    from carekit.core.webhooks.models import WebhookDelivery
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    ch = _channel(workspace)
+    r = inbound(
+        workspace,
+        text="My address is 1 Main St",
+        channel_ref=ch.public_id,
+        attachments=(NewAttachment("id.png", "image/png", b"png"),),
+    )
+    conv = r.conversation
+    with transaction.atomic():
+        services.note_add(actor=SYSTEM, conversation=conv, author_id="", text="lives at 1 Main St")
+        sent = services.message_send(actor=SYSTEM, conversation=conv, text="Got it, 1 Main St")
+    from carekit.conversations.apichannel import ApiChannelSender
+    from carekit.conversations.delivery import outbound_of
+
+    ApiChannelSender().send(outbound_of(Message.objects.select_related("conversation").get(pk=sent.pk)))
+    assert WebhookDelivery.objects.get(event_public_id=sent.public_id).payload["text"] == "Got it, 1 Main St"
+    with transaction.atomic():
+        providers.erase(workspace.pk, conv.customer_id)
+        providers.erase_tasks(workspace.pk, conv.customer_id)
+    assert set(Message.objects.filter(conversation=conv).values_list("text", flat=True)) == {"[erased]"}
+    assert Attachment.objects.filter(message__conversation=conv).count() == 0
+    assert conv.notes.get().text == "[erased]"
+    assert WebhookDelivery.objects.get(event_public_id=sent.public_id).payload == {}
+    conv.refresh_from_db()
+    assert conv.thread_key == f"erased:{conv.public_id}"

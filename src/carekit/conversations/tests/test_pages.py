@@ -117,3 +117,54 @@ def test_the_inbox_page_needs_a_bounded_number_of_queries(workspace, agent):
     assert resp.content.decode().count("data-conversation=") == 31
     assert len(many) == len(few)
     assert len(many) <= 25
+
+
+def test_the_supervisor_sees_queues_loads_and_a_csv_report(workspace, agent):
+    supervisor = add_member(workspace, Role.SUPERVISOR)
+    conversation(workspace)
+    c = _client(supervisor, workspace)
+    page = c.get("/inbox/supervisor/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "1 / 5" in html  # the online agent took the conversation (default capacity 5)
+    csv = c.get("/inbox/supervisor/report.csv")
+    lines = csv.content.decode().strip().splitlines()
+    assert lines[0] == "day,conversations,frt_avg_seconds,resolution_avg_seconds,sla_attainment"
+    assert lines[1].split(",")[1] == "1"
+    # an agent may not open it
+    assert _client(agent, workspace).get("/inbox/supervisor/").status_code == 403
+
+
+def test_my_open_tasks_are_shown_in_the_inbox(workspace, agent):
+    from carekit.conversations import public
+
+    conv = conversation(workspace)
+    with transaction.atomic():
+        task_id = public.task_create(
+            actor=SYSTEM,
+            workspace_id=workspace.pk,
+            title="Call back about the refund",
+            kind="callback",
+            conversation_id=conv.public_id,
+            assignee_id=agent.public_id,
+            source="scenarios",
+        )
+    html = _client(agent, workspace).get("/inbox/").content.decode()
+    assert f'data-task="{task_id}"' in html
+    assert "Call back about the refund" in html
+
+
+def test_a_macro_applies_from_the_conversation_page(workspace, agent):
+    conv = conversation(workspace)
+    with transaction.atomic():
+        macro = services.macro_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="Urgent",
+            actions=[{"type": "priority", "value": "urgent"}],
+        )
+    c = _client(agent, workspace)
+    assert "Urgent" in c.get(f"/inbox/c/{conv.public_id}/").content.decode()
+    c.post(f"/inbox/c/{conv.public_id}/action/", {"action": "macro", "value": macro.public_id})
+    conv.refresh_from_db()
+    assert conv.priority == "urgent"

@@ -173,3 +173,24 @@ def test_business_time_arithmetic():
     saturday = datetime(2026, 11, 21, 15, 0, tzinfo=MSK)
     assert add_business_seconds(cal, saturday, 60) == datetime(2026, 11, 23, 9, 1, tzinfo=MSK)
     assert add_business_seconds(Calendar.always(), saturday, 60) == saturday + timedelta(minutes=1)
+
+
+def test_a_transfer_to_a_specialist_team_restarts_the_clocks_under_its_own_policy(workspace):
+    from carekit.accounts import services as account_services
+
+    with transaction.atomic():
+        team = account_services.team_create(actor=SYSTEM, workspace=workspace, name="Engineers")
+    SlaPolicy.objects.create(
+        workspace=workspace, name="Engineers", position=1, team_id=team.public_id, first_response_minutes=60
+    )
+    SlaPolicy.objects.create(workspace=workspace, name="Default", position=2, first_response_minutes=5)
+    monday_10 = datetime(2026, 11, 23, 10, 0, tzinfo=MSK)
+    conv = inbound(workspace, at=monday_10).conversation
+    assert _clock(conv).target_seconds == 300
+    with transaction.atomic():
+        services.conversation_transfer(
+            actor=SYSTEM, conversation=conv, team_id=team.public_id, at=monday_10 + timedelta(minutes=2)
+        )
+    clocks = list(SlaClock.objects.filter(conversation=conv, target="first_response").order_by("pk"))
+    assert [(c.state, c.target_seconds) for c in clocks] == [("cancelled", 300), ("running", 3600)]
+    assert clocks[1].due_at == monday_10 + timedelta(minutes=62)
