@@ -17,8 +17,7 @@ FILLER = "x" * 180
 @require_POST
 def bare_insert(request: HttpRequest) -> JsonResponse:
     with transaction.atomic(durable=True):
-        # ProbeEffect's app is installed only with CAREKIT_PROBES=1, so the stubs do not see its manager
-        row = ProbeEffect.objects.create(  # type: ignore[attr-defined]
+        row = ProbeEffect.objects.create(
             event_id=len(request.body), handler="bench.bare", note=FILLER
         )
     return JsonResponse({"id": row.pk}, status=201)
