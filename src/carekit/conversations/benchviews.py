@@ -17,7 +17,5 @@ FILLER = "x" * 180
 @require_POST
 def bare_insert(request: HttpRequest) -> JsonResponse:
     with transaction.atomic(durable=True):
-        row = ProbeEffect.objects.create(
-            event_id=len(request.body), handler="bench.bare", note=FILLER
-        )
+        row = ProbeEffect.objects.create(event_id=len(request.body), handler="bench.bare", note=FILLER)
     return JsonResponse({"id": row.pk}, status=201)
