@@ -280,6 +280,21 @@ def conversation_receive_message(
     else:
         if not inbound.identity_kind or not inbound.identity_value:
             raise DomainError(_("The customer's identity is required."), field="customer")
+        # While a thread's conversation is active its customer is fixed: skip the identity lookup on the
+        # hot path (a new conversation resolves the identity again).
+        customer_id = (
+            Conversation.objects.filter(
+                workspace=workspace,
+                channel=inbound.channel,
+                channel_ref=inbound.channel_ref,
+                thread_key=inbound.thread_key,
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by("-id")
+            .values_list("customer_id", flat=True)
+            .first()
+        ) or ""
+    if not customer_id:
         customer_id = customers.resolve(
             actor=actor, workspace_id=workspace.pk, kind=inbound.identity_kind, value=inbound.identity_value
         ).customer_id
