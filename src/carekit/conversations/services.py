@@ -244,11 +244,10 @@ class Received:
 def _existing(workspace_id: int, channel_key: str, external_id: str) -> Message | None:
     if not external_id:
         return None
-    return (
-        Message.objects.select_related("conversation")
-        .filter(workspace_id=workspace_id, channel_key=channel_key, external_id=external_id)
-        .first()
-    )
+    # No join: duplicates are rare, and planning the wide join cost more than the lookup itself.
+    return Message.objects.filter(
+        workspace_id=workspace_id, channel_key=channel_key, external_id=external_id
+    ).first()
 
 
 def conversation_receive_message(
