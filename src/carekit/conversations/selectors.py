@@ -128,7 +128,9 @@ def policies(workspace_id: int) -> QuerySet[SlaPolicy]:
 
 
 def api_channel(workspace_id: int, channel_id: str) -> ApiChannel:
-    return ApiChannel.objects.get(workspace_id=workspace_id, public_id=channel_id, is_active=True)
+    return ApiChannel.objects.select_related("workspace").get(
+        workspace_id=workspace_id, public_id=channel_id, is_active=True
+    )
 
 
 def agent_states(workspace_id: int) -> QuerySet[AgentState]:

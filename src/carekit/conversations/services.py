@@ -244,11 +244,10 @@ class Received:
 def _existing(workspace_id: int, channel_key: str, external_id: str) -> Message | None:
     if not external_id:
         return None
-    return (
-        Message.objects.select_related("conversation")
-        .filter(workspace_id=workspace_id, channel_key=channel_key, external_id=external_id)
-        .first()
-    )
+    # No join: duplicates are rare, and planning the wide join cost more than the lookup itself.
+    return Message.objects.filter(
+        workspace_id=workspace_id, channel_key=channel_key, external_id=external_id
+    ).first()
 
 
 def conversation_receive_message(
@@ -280,6 +279,21 @@ def conversation_receive_message(
     else:
         if not inbound.identity_kind or not inbound.identity_value:
             raise DomainError(_("The customer's identity is required."), field="customer")
+        # While a thread's conversation is active its customer is fixed: skip the identity lookup on the
+        # hot path (a new conversation resolves the identity again).
+        customer_id = (
+            Conversation.objects.filter(
+                workspace=workspace,
+                channel=inbound.channel,
+                channel_ref=inbound.channel_ref,
+                thread_key=inbound.thread_key,
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by("-id")
+            .values_list("customer_id", flat=True)
+            .first()
+        ) or ""
+    if not customer_id:
         customer_id = customers.resolve(
             actor=actor, workspace_id=workspace.pk, kind=inbound.identity_kind, value=inbound.identity_value
         ).customer_id
