@@ -124,6 +124,7 @@ def phase_emit(p: dict[str, Any]) -> dict[str, Any]:
     from django.db import transaction
 
     from carekit.core.events import Actor, EventSpec, emit, emit_many
+    from carekit.core.events.delivery import WAKE_KEY
     from carekit.core.jobs import huey
     from carekit.core.models import DeliveryStatus, EventDelivery
 
@@ -157,8 +158,9 @@ def phase_emit(p: dict[str, Any]) -> dict[str, Any]:
             )
     single = time.perf_counter() - start
 
-    # Leave a clean queue for the latency phase.
+    # Leave a clean queue for the latency phase (the wake flag belongs to the flushed drain job).
     huey.flush()
+    huey.delete(WAKE_KEY)
     EventDelivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.DONE)
     return {
         "payload_bytes": payload_bytes,

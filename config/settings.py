@@ -197,6 +197,9 @@ HUEY_FILE = env(
 )
 HUEY_NAME = env("HUEY_NAME", f"carekit-test-{os.getpid()}" if TESTING else "carekit")
 WORKER_THREADS = int(env("WORKER_THREADS", "2"))
+# Whether this process's consumer runs the periodic tasks (the sweepers); tests that time a recovery
+# themselves turn it off.
+WORKER_PERIODIC = env_bool("WORKER_PERIODIC", True)
 
 # --- real-time (Django Channels) -------------------------------------------------------------------
 # In-memory layer embedded (one process); channels-redis as soon as REDIS_URL is set, which a separate
@@ -219,6 +222,8 @@ WEBHOOK_ALLOWED_NETWORKS = [n.strip() for n in env("WEBHOOK_ALLOWED_NETWORKS").s
 WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "6"))
 WEBHOOK_RETRY_BASE_SECONDS = float(env("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+# How long a process remembers which event types a workspace's webhooks want (see core/webhooks/interest.py).
+WEBHOOK_INTEREST_CACHE_SECONDS = float(env("WEBHOOK_INTEREST_CACHE_SECONDS", "0" if TESTING else "5"))
 
 # --- operations -----------------------------------------------------------------------------------
 # Kept outside the database and outside backups; put it on durable storage shared by every host that

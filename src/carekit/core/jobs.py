@@ -92,7 +92,7 @@ def make_consumer(*, workers: int | None = None, embedded: bool = False) -> Cons
         huey,
         workers=workers or settings.WORKER_THREADS,
         worker_type="thread",
-        periodic=True,
+        periodic=settings.WORKER_PERIODIC,
         initial_delay=0.05,
         backoff=1.3,
         max_delay=0.5,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -43,17 +44,27 @@ WAKE_KEY = "carekit:deliveries:wake"
 MAX_DRAIN_BATCHES = 50
 
 
-def wake_workers() -> None:
-    """Make sure one drain job is queued: committed deliveries need a worker's attention.
+WAKE_STALE_SECONDS = 5.0
 
-    Many commits between two drains enqueue one job, not one each: the flag is set only if empty
-    and the drain job clears it before it starts claiming, so a commit that lands while a drain
-    runs queues the next one.
+
+def wake_workers() -> None:
+    """Make sure a drain job is queued: committed deliveries need a worker's attention.
+
+    Many commits between two drains enqueue one job, not one each: the flag (the time it was set) is
+    written only if empty, and the drain job clears it before it starts claiming, so a commit that
+    lands while a drain runs queues the next one. A flag older than WAKE_STALE_SECONDS means its job
+    is stuck behind a long queue or was lost with a killed worker: queue another rather than wait.
     """
     from carekit.core.jobs import huey
     from carekit.core.tasks import drain_deliveries
 
-    if huey.put_if_empty(WAKE_KEY, b"1"):
+    now = time.time()
+    if huey.put_if_empty(WAKE_KEY, now):
+        drain_deliveries()
+        return
+    since = huey.get(WAKE_KEY, peek=True)
+    if since is None or now - float(since) > WAKE_STALE_SECONDS:
+        huey.put(WAKE_KEY, now)
         drain_deliveries()
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carekit.core.events.actors import Actor
-from carekit.core.events.registry import EVENT_TYPE_RE, handlers_for
+from carekit.core.events.registry import EVENT_TYPE_RE, handlers_wanting
 from carekit.core.ids import new_public_id
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
         EmittedEvent(pk, pid, s.workspace_id, s.type, s.subject_type, s.subject_id)
         for pk, pid, s in zip(pks, public_ids, specs, strict=True)
     ]
-    targets = [(ev, name) for ev in emitted for name in handlers_for(ev.type)]
+    targets = [(ev, name) for ev in emitted for name in handlers_wanting(ev.workspace_id, ev.type)]
     if targets:
         if connection.vendor == "postgresql" and len(targets) >= COPY_THRESHOLD:
             _copy_deliveries(connection, targets, now)
@@ -162,7 +162,7 @@ SELECT id FROM ev
 
 def _insert_one_pg(connection, spec: EventSpec, public_id: str, now: datetime) -> EmittedEvent:
     """The common case, one event: event and deliveries in one round trip."""
-    handlers = list(handlers_for(spec.type))
+    handlers = handlers_wanting(spec.workspace_id, spec.type)
     payload = json.dumps(dict(spec.payload), cls=DjangoJSONEncoder)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -200,3 +201,29 @@ def test_many_commits_queue_one_drain_job_that_delivers_them_all():
         huey.flush()
         huey.immediate = True
     assert ProbeEffect.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_wake_flag_does_not_stall_delivery(monkeypatch):
+    """A drain job lost with a killed worker leaves its flag set; the next commit queues another."""
+    from carekit.core.events.delivery import WAKE_KEY, WAKE_STALE_SECONDS
+    from carekit.core.jobs import huey
+
+    ws = make_workspace()
+    huey.immediate = False
+    huey.flush()
+    try:
+        huey.put(WAKE_KEY, time.time())  # a fresh flag: its drain job is still coming
+        with transaction.atomic():
+            _emit(ws, n=1)
+        assert huey.pending_count() == 0
+        huey.put(WAKE_KEY, time.time() - WAKE_STALE_SECONDS - 1)  # its job was lost
+        with transaction.atomic():
+            _emit(ws, n=2)
+        assert huey.pending_count() == 1
+        assert outbox.drain() >= 2
+    finally:
+        huey.flush()
+        huey.delete(WAKE_KEY)
+        huey.immediate = True
+    assert ProbeEffect.objects.count() == 2

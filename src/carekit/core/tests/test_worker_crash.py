@@ -48,6 +48,7 @@ def _worker_env(probe_dir: Path, redis_url: str = "") -> dict[str, str]:
         DEBUG="0",
         PROBE_DIR=str(probe_dir),
         EVENT_LEASE_SECONDS="2",
+        WORKER_PERIODIC="0",  # the test runs the sweeper itself, at a known moment
         LOG_LEVEL="WARNING",
     )
     return env

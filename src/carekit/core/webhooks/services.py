@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from carekit.core.errors import Conflict, DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Event, Workspace
-from carekit.core.webhooks import http
+from carekit.core.webhooks import http, interest
 from carekit.core.webhooks.enums import DeliveryStatus
 from carekit.core.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -52,6 +52,8 @@ def subscription_create(
         event_types=sorted(set(event_types)),
         secret=f"whsec_{secrets.token_urlsafe(32)}",
     )
+    ws_id = workspace.pk
+    transaction.on_commit(lambda: interest.forget(ws_id))
     emit(
         workspace_id=workspace.pk,
         type="webhooks.subscription.created",
@@ -68,6 +70,8 @@ def subscription_deactivate(*, actor: Actor, subscription: WebhookSubscription) 
     if subscription.is_active:
         subscription.is_active = False
         subscription.save(update_fields=["is_active"])
+        ws_id = subscription.workspace_id
+        transaction.on_commit(lambda: interest.forget(ws_id))
         emit(
             workspace_id=subscription.workspace_id,
             type="webhooks.subscription.deactivated",

@@ -179,3 +179,33 @@ def test_api_lists_only_own_deliveries_and_shows_attempts(db, workspace, other_w
     detail = caller.get(f"/webhook-deliveries/{own.public_id}").json()
     assert (detail["status"], detail["attempt_log"]) == ("failed", [])
     assert api_caller(workspace, ["audit:read"]).get("/webhook-deliveries").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_no_subscription_wants_get_no_webhook_delivery_row(settings):
+    """The `*` subscriber declines at emit time, per workspace and type, with its cache cleared on change."""
+    from carekit.core.events import Actor as _Actor
+    from carekit.core.events import emit as _emit
+    from carekit.core.models import EventDelivery
+    from carekit.core.webhooks import services as webhook_services
+    from carekit.testing.tenants import make_workspace as _make_workspace
+
+    settings.WEBHOOK_INTEREST_CACHE_SECONDS = 60
+    ws = _make_workspace()
+
+    def emit_one(type_: str):
+        with transaction.atomic():
+            return _emit(
+                workspace_id=ws.pk, type=type_, subject_type="t", subject_id="1", actor=_Actor.system()
+            )
+
+    first = emit_one("probe.thing.happened")
+    assert not EventDelivery.objects.filter(event_id=first.pk, handler="core.webhooks.record").exists()
+    with transaction.atomic():
+        webhook_services.subscription_create(
+            actor=_Actor.system(), workspace=ws, url="http://127.0.0.1:9/hook", event_types=["probe.*"]
+        )
+    wanted = emit_one("probe.thing.happened")
+    other = emit_one("accounts.team.created")
+    assert EventDelivery.objects.filter(event_id=wanted.pk, handler="core.webhooks.record").count() == 1
+    assert not EventDelivery.objects.filter(event_id=other.pk, handler="core.webhooks.record").exists()
