@@ -209,8 +209,17 @@ def phase_emitter(p: dict[str, Any]) -> dict[str, Any]:
 
 def phase_latency(p: dict[str, Any]) -> dict[str, Any]:
     setup_django()
-    from carekit.core.models import EventDelivery, WorkerHeartbeat
+    from django.db import transaction
 
+    from carekit.core.events.delivery import WAKE_KEY
+    from carekit.core.jobs import huey
+    from carekit.core.models import DeliveryStatus, EventDelivery, WorkerHeartbeat
+
+    # Start from an empty backlog: the emit phases left their deliveries and wake-ups behind.
+    huey.flush()
+    huey.delete(WAKE_KEY)
+    with transaction.atomic():
+        EventDelivery.objects.filter(status=DeliveryStatus.PENDING).update(status=DeliveryStatus.DONE)
     ws = _workspace()
     env = p.pop("_env")
     extra = [] if env.get("REDIS_URL") else ["--without-realtime"]
