@@ -3,8 +3,9 @@
 Workload: a scratch database (PostgreSQL + Redis by default) seeded with one workspace, `events`
 audit events and a bearer token; `carekit serve --workers 2 --no-worker` (uvicorn, 2 processes,
 Django runs each request's sync view in its own thread) in a subprocess; from this
-machine, `connections` keep-alive HTTP/1.1 connections in one asyncio client process call
-`GET /api/v1/events?limit=50` back to back for `seconds` after a `warmup`. Reports requests/s and
+machine, `connections` keep-alive HTTP/1.1 connections call `GET /api/v1/events?limit=50` back to
+back for `seconds` after a `warmup` — from wrk (2 threads) when it is installed (Debian package
+`wrk`), else from one asyncio Python process (`--set client=python` forces it). Reports requests/s and
 latency percentiles of successful responses; every non-200 answer counts as an error.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -189,6 +192,42 @@ async def _client(
         writer.close()
 
 
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk_ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip())
+    if not m:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def load_wrk(p: dict[str, Any], wrk: str) -> dict[str, Any]:
+    """The same load from wrk (C, 2 threads): a Python client spends the CPU the server needs."""
+    url = f"http://127.0.0.1:{p['port']}{p['path']}"
+    base = [wrk, "-t2", f"-c{int(p['connections'])}", "-H", f"Authorization: Bearer {p['token']}"]
+    subprocess.run([*base, f"-d{int(p['warmup'])}s", url], check=True, capture_output=True)
+    out = subprocess.run(
+        [*base, f"-d{int(p['seconds'])}s", "--latency", url], check=True, capture_output=True, text=True
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, flags=re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
+    return {
+        "client": "wrk -t2",
+        "requests": total,
+        "errors": errors,
+        "seconds": float(p["seconds"]),
+        "requests_per_second": round(rps, 1),
+        "p50_ms": round(_wrk_ms(pct["50"]), 2),
+        "p90_ms": round(_wrk_ms(pct["90"]), 2),
+        "p99_ms": round(_wrk_ms(pct["99"]), 2),
+    }
+
+
 def load(p: dict[str, Any]) -> dict[str, Any]:
     request = (
         f"GET {p['path']} HTTP/1.1\r\nHost: 127.0.0.1:{p['port']}\r\n"
@@ -200,6 +239,9 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
         )
     ) as resp:
         items = len(json.loads(resp.read()).get("items", []))
+    wrk = shutil.which("wrk")
+    if wrk and p.get("client", "wrk") == "wrk":
+        return {"items_in_response": items, **load_wrk(p, wrk)}
     lat: list[float] = []
     counts = {"ok": 0, "errors": 0}
 
@@ -217,6 +259,7 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
 
     elapsed = asyncio.run(main())
     return {
+        "client": "python asyncio, one process",
         "items_in_response": items,
         "requests": counts["ok"],
         "errors": counts["errors"],
