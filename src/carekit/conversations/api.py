@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from carekit.conversations import apichannel, routing, selectors, services
+from carekit.conversations import apichannel, replies, routing, selectors, services, sla_setup, worktasks
 from carekit.conversations.enums import Presence, Priority, TaskKind
 from carekit.conversations.errors import NotFound
 from carekit.conversations.models import (
@@ -566,8 +566,8 @@ def message_send(request: HttpRequest, conversation_id: str, body: SendIn):
             ).first()
             if canned is None:
                 raise NotFound("Unknown canned response.", field="canned_response_id")
-            variant = services.canned_for(p.workspace_id, canned.shortcut, conv.language) or canned
-            text, canned_id = services.canned_render(variant, conv), canned.public_id
+            variant = replies.canned_for(p.workspace_id, canned.shortcut, conv.language) or canned
+            text, canned_id = replies.canned_render(variant, conv), canned.public_id
         m = services.message_send(
             actor=p.actor,
             conversation=conv,
@@ -661,7 +661,7 @@ def task_create(request: HttpRequest, body: TaskIn):
     p = need(request, "inbox:write")
     with transaction.atomic(durable=True):
         conv = selectors.conversation(p.workspace_id, body.conversation_id) if body.conversation_id else None
-        t = services.task_create(
+        t = worktasks.task_create(
             actor=p.actor,
             workspace=_ws(p.workspace_id),
             title=body.title,
@@ -678,7 +678,7 @@ def task_create(request: HttpRequest, body: TaskIn):
 def task_complete(request: HttpRequest, task_id: str):
     p = need(request, "inbox:write")
     with transaction.atomic(durable=True):
-        t = services.task_complete(
+        t = worktasks.task_complete(
             actor=p.actor, task=Task.objects.get(workspace_id=p.workspace_id, public_id=task_id)
         )
     return _task(t)
@@ -698,7 +698,7 @@ def canned_list(request: HttpRequest, language: str = "", cursor: str | None = N
 def canned_create(request: HttpRequest, body: CannedIn):
     p = need(request, "inbox:admin")
     with transaction.atomic(durable=True):
-        c = services.canned_response_create(
+        c = replies.canned_response_create(
             actor=p.actor,
             workspace=_ws(p.workspace_id),
             shortcut=body.shortcut,
@@ -718,8 +718,8 @@ def canned_render(request: HttpRequest, conversation_id: str, canned_id: str):
     p = need(request, "inbox:read")
     conv = selectors.conversation(p.workspace_id, conversation_id)
     canned = CannedResponse.objects.get(workspace_id=p.workspace_id, public_id=canned_id)
-    variant = services.canned_for(p.workspace_id, canned.shortcut, conv.language) or canned
-    return {"text": services.canned_render(variant, conv)}
+    variant = replies.canned_for(p.workspace_id, canned.shortcut, conv.language) or canned
+    return {"text": replies.canned_render(variant, conv)}
 
 
 # --- macros -----------------------------------------------------------------------------------------
@@ -756,7 +756,7 @@ def macros_list(request: HttpRequest, cursor: str | None = None):
 def macro_create(request: HttpRequest, body: MacroIn):
     p = need(request, "inbox:admin")
     with transaction.atomic(durable=True):
-        m = services.macro_create(
+        m = replies.macro_create(
             actor=p.actor, workspace=_ws(p.workspace_id), name=body.name, actions=body.actions
         )
     return Status(201, _macro(m))
@@ -769,7 +769,7 @@ def macro_apply(request: HttpRequest, conversation_id: str, macro_id: str):
     with transaction.atomic(durable=True):
         conv = selectors.conversation(p.workspace_id, conversation_id)
         macro = Macro.objects.get(workspace_id=p.workspace_id, public_id=macro_id)
-        conv = services.macro_apply(actor=p.actor, macro=macro, conversation=conv, author_id=member_id)
+        conv = replies.macro_apply(actor=p.actor, macro=macro, conversation=conv, author_id=member_id)
     return _conversation(conv)
 
 
@@ -816,7 +816,7 @@ def calendar_create(request: HttpRequest, body: CalendarIn):
     except (ZoneInfoNotFoundError, ValueError):
         raise DomainError("Unknown time zone.", field="time_zone") from None
     with transaction.atomic(durable=True):
-        c = services.calendar_create(
+        c = sla_setup.calendar_create(
             actor=p.actor,
             workspace=_ws(p.workspace_id),
             name=body.name,
@@ -847,7 +847,7 @@ def policy_create(request: HttpRequest, body: PolicyIn):
             if calendar_id
             else None
         )
-        policy = services.sla_policy_create(
+        policy = sla_setup.sla_policy_create(
             actor=p.actor, workspace=_ws(p.workspace_id), calendar=cal, **data
         )
     return Status(201, _policy(policy))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from carekit.conversations import services
+from carekit.conversations import services, worktasks
 from carekit.conversations.models import Conversation
 from carekit.conversations.services import Inbound, NewAttachment
 from carekit.core.events import Actor
@@ -81,7 +81,7 @@ def task_create(
         if conversation_id
         else None
     )
-    task = services.task_create(
+    task = worktasks.task_create(
         actor=actor,
         workspace=ws,
         title=title,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -30,22 +30,16 @@ from carekit.conversations.enums import (
     Direction,
     MessageClass,
     Priority,
-    TaskKind,
-    TaskStatus,
 )
 from carekit.conversations.errors import AttachmentRefused, ConversationClosed, NotFound
 from carekit.conversations.models import (
     DEFAULT_ALLOWED_TYPES,
     Activity,
     Attachment,
-    BusinessCalendar,
-    CannedResponse,
     Conversation,
     InboxSettings,
-    Macro,
     Message,
     Note,
-    SlaPolicy,
     Task,
 )
 from carekit.conversations.sanitize import html_to_text, sanitize_html, text_to_html
@@ -57,7 +51,6 @@ from carekit.customers import public as customers
 
 MAX_TEXT = 20_000
 MENTION_RE = re.compile(r"@([A-Za-z0-9_.+-]+)")
-TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
 
 
 # --- settings ---------------------------------------------------------------------------------------
@@ -894,253 +887,3 @@ def resolved_close_stale(*, actor: Actor, at: datetime | None = None) -> int:
             _close(conv, actor, at, reason="reopen_window_passed")
             n += 1
     return n
-
-
-# --- tasks ------------------------------------------------------------------------------------------
-
-
-def task_create(
-    *,
-    actor: Actor,
-    workspace: Workspace,
-    title: str,
-    kind: str = TaskKind.TODO,
-    conversation: Conversation | None = None,
-    customer_id: str = "",
-    assignee_id: str = "",
-    due_at: datetime | None = None,
-    source: str = "",
-) -> Task:
-    title = title.strip()
-    if not title:
-        raise DomainError(_("A task needs a title."), field="title")
-    if assignee_id:
-        _member(workspace.pk, assignee_id)
-    if conversation is not None and not customer_id:
-        customer_id = conversation.customer_id
-    task = Task.objects.create(
-        workspace=workspace,
-        kind=TaskKind(kind),
-        title=title[:300],
-        conversation=conversation,
-        customer_id=customer_id,
-        assignee_id=assignee_id,
-        due_at=due_at,
-        source=source[:60],
-    )
-    emit(
-        workspace_id=workspace.pk,
-        type="conversations.task.created",
-        subject_type="task",
-        subject_id=task.public_id,
-        actor=actor,
-        payload={
-            "task_id": task.public_id,
-            "kind": task.kind,
-            "assignee_id": assignee_id,
-            "conversation_id": conversation.public_id if conversation else "",
-            "due_at": due_at.isoformat() if due_at else None,
-        },
-    )
-    return task
-
-
-def task_complete(*, actor: Actor, task: Task, cancel: bool = False) -> Task:
-    if task.status != TaskStatus.OPEN:
-        return task
-    task.status = TaskStatus.CANCELLED if cancel else TaskStatus.DONE
-    task.done_at = timezone.now()
-    task.save(update_fields=["status", "done_at"])
-    emit(
-        workspace_id=task.workspace_id,
-        type=f"conversations.task.{'cancelled' if cancel else 'completed'}",
-        subject_type="task",
-        subject_id=task.public_id,
-        actor=actor,
-        payload={"task_id": task.public_id},
-    )
-    return task
-
-
-# --- canned responses -------------------------------------------------------------------------------
-
-
-def canned_response_create(
-    *, actor: Actor, workspace: Workspace, shortcut: str, title: str, body: str, language: str = "en"
-) -> CannedResponse:
-    if not body.strip() or not shortcut.strip():
-        raise DomainError(_("A canned response needs a shortcut and a text."), field="body")
-    if CannedResponse.objects.filter(workspace=workspace, shortcut=shortcut, language=language).exists():
-        raise Conflict(
-            _("This shortcut already exists for this language."), code="duplicate", field="shortcut"
-        )
-    row = CannedResponse.objects.create(
-        workspace=workspace, shortcut=shortcut, title=title or shortcut, body=body, language=language
-    )
-    emit(
-        workspace_id=workspace.pk,
-        type="conversations.canned_response.created",
-        subject_type="canned_response",
-        subject_id=row.public_id,
-        actor=actor,
-        payload={"canned_response_id": row.public_id, "language": language},
-    )
-    return row
-
-
-VARIABLE_RE = re.compile(r"\{([a-z_]+)\.([a-z_]+)\}")
-
-
-def canned_render(canned: CannedResponse, conversation: Conversation) -> str:
-    """Fill {customer.*} and {order.*} variables from the customer's profile and latest order;
-    an unknown or empty variable becomes an empty string, never the raw placeholder."""
-    view = customers.cabinet_view(conversation.workspace_id, conversation.customer_id)
-    order = view.orders[0] if view and view.orders else None
-    cfg = settings_for(conversation.workspace_id)
-    values: dict[tuple[str, str], str] = {}
-    if view is not None:
-        values[("customer", "first_name")] = view.first_name
-        values[("customer", "last_name")] = view.last_name
-        values[("customer", "name")] = " ".join(p for p in (view.first_name, view.last_name) if p)
-    if order is not None:
-        values[("order", "number")] = order.number
-        values[("order", "status")] = order.status_label
-        values[("order", "tracking_number")] = order.tracking_number
-        tpl = cfg.tracking_url_template
-        values[("order", "tracking_url")] = (
-            tpl.replace("{tracking_number}", order.tracking_number)
-            if tpl and order.tracking_number
-            else order.tracking_number
-        )
-    values[("conversation", "id")] = conversation.public_id
-    return VARIABLE_RE.sub(lambda m: values.get((m.group(1), m.group(2)), ""), canned.body)
-
-
-def canned_for(workspace_id: int, shortcut: str, language: str) -> CannedResponse | None:
-    rows = list(CannedResponse.objects.filter(workspace_id=workspace_id, shortcut=shortcut))
-    return next((r for r in rows if r.language == language), rows[0] if rows else None)
-
-
-# --- SLA configuration ------------------------------------------------------------------------------
-
-
-def calendar_create(
-    *, actor: Actor, workspace: Workspace, name: str, time_zone: str, hours: dict, holidays: list[str]
-) -> BusinessCalendar:
-    for spans in hours.values():
-        for opening, closing in spans:
-            if not (TIME_RE.match(opening) and TIME_RE.match(closing)) or opening >= closing:
-                raise DomainError(_('Working hours look like ["09:00", "19:00"].'), field="hours")
-    for day in holidays:
-        try:
-            date.fromisoformat(day)
-        except ValueError:
-            raise DomainError(_("Holidays are dates like 2026-12-31."), field="holidays") from None
-    cal = BusinessCalendar.objects.create(
-        workspace=workspace, name=name, time_zone=time_zone, hours=hours, holidays=sorted(set(holidays))
-    )
-    emit(
-        workspace_id=workspace.pk,
-        type="conversations.calendar.created",
-        subject_type="calendar",
-        subject_id=cal.public_id,
-        actor=actor,
-        payload={"calendar_id": cal.public_id, "time_zone": time_zone},
-    )
-    return cal
-
-
-def sla_policy_create(*, actor: Actor, workspace: Workspace, **fields: Any) -> SlaPolicy:
-    if not any(
-        fields.get(f) for f in ("first_response_minutes", "next_response_minutes", "resolution_minutes")
-    ):
-        raise DomainError(_("A policy needs at least one target."), field="first_response_minutes")
-    policy = SlaPolicy.objects.create(workspace=workspace, **fields)
-    emit(
-        workspace_id=workspace.pk,
-        type="conversations.sla_policy.created",
-        subject_type="sla_policy",
-        subject_id=policy.public_id,
-        actor=actor,
-        payload={"policy_id": policy.public_id},
-    )
-    return policy
-
-
-# --- macros -----------------------------------------------------------------------------------------
-
-MACRO_ACTIONS = {"reply", "note", "priority", "tag", "assign", "transfer", "resolve", "pending", "snooze"}
-
-
-def macro_create(*, actor: Actor, workspace: Workspace, name: str, actions: list[dict[str, Any]]) -> Macro:
-    """Validate every step now, so applying a macro never fails half-way on a typo."""
-    if not name.strip() or not actions:
-        raise DomainError(_("A macro needs a name and at least one action."), field="actions")
-    for step in actions:
-        kind = step.get("type")
-        if kind not in MACRO_ACTIONS:
-            raise DomainError(_("Unknown macro action: %(type)s") % {"type": kind}, field="actions")
-        if kind == "reply" and not (step.get("text") or step.get("canned_id")):
-            raise DomainError(_("A reply step needs a text or a canned response."), field="actions")
-        known = CannedResponse.objects.filter(workspace=workspace, public_id=step.get("canned_id") or "")
-        if kind == "reply" and step.get("canned_id") and not known.exists():
-            raise NotFound(_("Unknown canned response."), field="actions")
-        if kind == "priority" and step.get("value") not in Priority.values:
-            raise DomainError(_("Unknown priority."), field="actions")
-    macro = Macro.objects.create(workspace=workspace, name=name.strip()[:120], actions=actions)
-    emit(
-        workspace_id=workspace.pk,
-        type="conversations.macro.created",
-        subject_type="macro",
-        subject_id=macro.public_id,
-        actor=actor,
-        payload={"macro_id": macro.public_id, "steps": [s["type"] for s in actions]},
-    )
-    return macro
-
-
-def macro_apply(
-    *, actor: Actor, macro: Macro, conversation: Conversation, author_id: str = ""
-) -> Conversation:
-    """Run the macro's steps in order, in the caller's transaction (all or nothing)."""
-    conv = conversation
-    for step in macro.actions:
-        kind, value = step["type"], str(step.get("value", ""))
-        if kind == "reply":
-            text = step.get("text", "")
-            canned_id = step.get("canned_id", "")
-            if canned_id:
-                canned = CannedResponse.objects.get(workspace_id=conv.workspace_id, public_id=canned_id)
-                text = canned_render(
-                    canned_for(conv.workspace_id, canned.shortcut, conv.language) or canned, conv
-                )
-            message_send(
-                actor=actor, conversation=conv, text=text, author_id=author_id, canned_response_id=canned_id
-            )
-        elif kind == "note":
-            note_add(actor=actor, conversation=conv, author_id=author_id, text=step.get("text", ""))
-        elif kind == "priority":
-            conversation_set_priority(actor=actor, conversation=conv, priority=value)
-        elif kind == "tag":
-            conversation_tag(actor=actor, conversation=conv, add=[value])
-        elif kind == "assign":
-            conversation_assign(actor=actor, conversation=conv, assignee_id=value)
-        elif kind == "transfer":
-            conversation_transfer(actor=actor, conversation=conv, team_id=value)
-        elif kind == "resolve":
-            conversation_resolve(actor=actor, conversation=conv)
-        elif kind == "pending":
-            conversation_wait_on_customer(actor=actor, conversation=conv)
-        else:
-            hours = int(value) if value.isdigit() else 4
-            conversation_snooze(actor=actor, conversation=conv, until=timezone.now() + timedelta(hours=hours))
-        conv.refresh_from_db()
-    emit(
-        workspace_id=conv.workspace_id,
-        type="conversations.macro.applied",
-        subject_type="conversation",
-        subject_id=conv.public_id,
-        actor=actor,
-        payload={"macro_id": macro.public_id, "conversation_id": conv.public_id},
-    )
-    return conv

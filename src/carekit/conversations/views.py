@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.conversations import routing, selectors, services
+from carekit.conversations import replies, routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
@@ -206,12 +206,8 @@ def canned_fill(request: HttpRequest, p: Principal, conversation_id: str, canned
     if row is None:
         raise Http404
     ref = customers.customer(p.workspace_id, conv.customer_id)
-    variant = services.canned_for(
-        p.workspace_id, row.shortcut, conv.language or (ref.language if ref else "")
-    )
-    return HttpResponse(
-        services.canned_render(variant or row, conv), content_type="text/plain; charset=utf-8"
-    )
+    variant = replies.canned_for(p.workspace_id, row.shortcut, conv.language or (ref.language if ref else ""))
+    return HttpResponse(replies.canned_render(variant or row, conv), content_type="text/plain; charset=utf-8")
 
 
 def _after_write(request: HttpRequest, p: Principal, conv: Conversation) -> HttpResponse:
@@ -303,7 +299,7 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
                 macro = Macro.objects.filter(workspace_id=p.workspace_id, public_id=value).first()
                 if macro is None:
                     raise DomainError(_("Unknown macro."))
-                services.macro_apply(
+                replies.macro_apply(
                     actor=p.actor, macro=macro, conversation=conv, author_id=me.member_id if me else ""
                 )
             else:

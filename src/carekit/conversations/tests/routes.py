@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from carekit.accounts import services as account_services
-from carekit.conversations import apichannel, routing, services
+from carekit.conversations import apichannel, replies, routing, worktasks
 from carekit.conversations.models import BusinessCalendar, SlaPolicy
 from carekit.conversations.tests.factories import conversation
 from carekit.core.models import Workspace
@@ -23,12 +23,12 @@ def _channel(ws: Workspace):
 
 def _task(ws: Workspace):
     with transaction.atomic():
-        return services.task_create(actor=SYSTEM, workspace=ws, title="Call back")
+        return worktasks.task_create(actor=SYSTEM, workspace=ws, title="Call back")
 
 
 def _canned(ws: Workspace):
     with transaction.atomic():
-        return services.canned_response_create(
+        return replies.canned_response_create(
             actor=SYSTEM, workspace=ws, shortcut=f"hi{ws.pk}", title="Hi", body="Hi {customer.first_name}"
         )
 
@@ -210,7 +210,7 @@ def _search(own, other) -> RouteCall:
 
 def _macro(ws: Workspace):
     with transaction.atomic():
-        return services.macro_create(actor=SYSTEM, workspace=ws, name="Close", actions=[{"type": "resolve"}])
+        return replies.macro_create(actor=SYSTEM, workspace=ws, name="Close", actions=[{"type": "resolve"}])
 
 
 @route_case("GET", "/inbox/macros", scope="inbox:read")

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from carekit.conversations import services
+from carekit.conversations import replies, services
 from carekit.conversations.enums import ActivityKind, ConversationStatus, DeliveryState, Direction
 from carekit.conversations.models import Activity, Attachment, Conversation, InboxSettings, Message
 from carekit.conversations.services import AttachmentRefused, ConversationClosed, NewAttachment
@@ -348,10 +348,10 @@ def test_customer_merge_moves_conversations(workspace):
 def test_a_macro_replies_with_a_canned_response_raises_priority_and_resolves(workspace):
     conv = conversation(workspace)
     with transaction.atomic():
-        canned = services.canned_response_create(
+        canned = replies.canned_response_create(
             actor=SYSTEM, workspace=workspace, shortcut="bye", title="Bye", body="Closing {conversation.id}"
         )
-        macro = services.macro_create(
+        macro = replies.macro_create(
             actor=SYSTEM,
             workspace=workspace,
             name="Wrap up",
@@ -362,7 +362,7 @@ def test_a_macro_replies_with_a_canned_response_raises_priority_and_resolves(wor
             ],
         )
     with transaction.atomic():
-        done = services.macro_apply(actor=SYSTEM, macro=macro, conversation=conv)
+        done = replies.macro_apply(actor=SYSTEM, macro=macro, conversation=conv)
     assert (done.status, done.priority) == ("resolved", "low")
     assert (
         Message.objects.get(conversation=conv, direction=Direction.OUTBOUND).text
@@ -374,7 +374,7 @@ def test_a_macro_with_an_unknown_step_is_refused(workspace):
     from carekit.core.errors import DomainError
 
     with pytest.raises(DomainError), transaction.atomic():
-        services.macro_create(actor=SYSTEM, workspace=workspace, name="x", actions=[{"type": "delete_all"}])
+        replies.macro_create(actor=SYSTEM, workspace=workspace, name="x", actions=[{"type": "delete_all"}])
 
 
 def test_erasure_blanks_messages_notes_and_the_api_channels_delivery_bodies(workspace, settings, tmp_path):

@@ -9,7 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from carekit.accounts.enums import Role
-from carekit.conversations import routing, services
+from carekit.conversations import replies, routing
 from carekit.conversations.enums import Presence
 from carekit.conversations.models import Message
 from carekit.conversations.tests.factories import conversation
@@ -80,7 +80,7 @@ def test_reply_and_note_through_the_page(workspace, agent, django_capture_on_com
 def test_canned_fill_renders_variables(workspace, agent):
     conv = conversation(workspace)
     with transaction.atomic():
-        canned = services.canned_response_create(
+        canned = replies.canned_response_create(
             actor=SYSTEM, workspace=workspace, shortcut="hi", title="Hi", body="Ticket {conversation.id}"
         )
     c = _client(agent, workspace)
@@ -157,7 +157,7 @@ def test_my_open_tasks_are_shown_in_the_inbox(workspace, agent):
 def test_a_macro_applies_from_the_conversation_page(workspace, agent):
     conv = conversation(workspace)
     with transaction.atomic():
-        macro = services.macro_create(
+        macro = replies.macro_create(
             actor=SYSTEM,
             workspace=workspace,
             name="Urgent",
