@@ -13,12 +13,7 @@ from carekit.conversations.enums import (
     Priority,
 )
 from carekit.conversations.errors import NotFound
-from carekit.conversations.models import (
-    CannedResponse,
-    Conversation,
-    Macro,
-)
-from carekit.conversations.services import (
+from carekit.conversations.lifecycle import (
     conversation_assign,
     conversation_resolve,
     conversation_set_priority,
@@ -26,10 +21,13 @@ from carekit.conversations.services import (
     conversation_tag,
     conversation_transfer,
     conversation_wait_on_customer,
-    message_send,
-    note_add,
-    settings_for,
 )
+from carekit.conversations.models import (
+    CannedResponse,
+    Conversation,
+    Macro,
+)
+from carekit.conversations.services import message_send, note_add, settings_for
 from carekit.core.errors import Conflict, DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace

@@ -116,7 +116,7 @@ def has_room(state: AgentState, load: dict[str, int], channel: str) -> bool:
 
 def assign_next(*, actor: Actor, conversation: Conversation, at: datetime) -> str | None:
     """Assign to the best online agent with room; returns the member id, or None (it waits)."""
-    from carekit.conversations import services
+    from carekit.conversations import lifecycle
 
     if conversation.assignee_id or conversation.status != ConversationStatus.OPEN:
         return conversation.assignee_id or None
@@ -145,7 +145,7 @@ def assign_next(*, actor: Actor, conversation: Conversation, at: datetime) -> st
         best = min(free, key=lambda s: (s.last_assigned_at or never, s.pk))
     else:
         best = min(free, key=lambda s: (sum(load[s.member_id].values()), s.last_assigned_at or never, s.pk))
-    services.conversation_assign(actor=actor, conversation=conversation, assignee_id=best.member_id, at=at)
+    lifecycle.conversation_assign(actor=actor, conversation=conversation, assignee_id=best.member_id, at=at)
     return best.member_id
 
 

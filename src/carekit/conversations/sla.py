@@ -318,11 +318,11 @@ def clock_breach(*, actor: Actor, clock_id: int, at: datetime) -> bool:
     if policy.raise_priority:
         i = PRIORITY_ORDER.index(Priority(conv.priority))
         if i + 1 < len(PRIORITY_ORDER):
-            from carekit.conversations.services import conversation_set_priority
+            from carekit.conversations.lifecycle import conversation_set_priority
 
             conversation_set_priority(actor=actor, conversation=conv, priority=PRIORITY_ORDER[i + 1], at=at)
     if policy.escalate_team_id and policy.escalate_team_id != conv.team_id:
-        from carekit.conversations.services import conversation_transfer
+        from carekit.conversations.lifecycle import conversation_transfer
 
         conversation_transfer(actor=actor, conversation=conv, team_id=policy.escalate_team_id, at=at)
     if policy.compensate_points or policy.compensate_coupon:

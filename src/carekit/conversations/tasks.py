@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from carekit.conversations import delivery, routing, services, sla
+from carekit.conversations import delivery, lifecycle, routing, sla
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor
 from carekit.core.jobs import periodic, task
@@ -48,7 +48,7 @@ def sla_tick() -> tuple[int, int]:
 @periodic(minute="*", description="wake snoozed conversations, auto-away idle agents, resend lost messages")
 def inbox_tick() -> None:
     with transaction.atomic(durable=True):
-        services.snoozed_wake(actor=SYSTEM)
+        lifecycle.snoozed_wake(actor=SYSTEM)
     with transaction.atomic(durable=True):
         routing.agents_auto_away(actor=SYSTEM)
     delivery.sweep()
@@ -57,4 +57,4 @@ def inbox_tick() -> None:
 @periodic(minute="17", hour="*", description="close conversations resolved longer ago than the reopen window")
 def inbox_close_stale() -> int:
     with transaction.atomic(durable=True):
-        return services.resolved_close_stale(actor=SYSTEM)
+        return lifecycle.resolved_close_stale(actor=SYSTEM)

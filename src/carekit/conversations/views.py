@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.conversations import replies, routing, selectors, services
+from carekit.conversations import lifecycle, replies, routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
@@ -275,26 +275,26 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
     try:
         with transaction.atomic(durable=True):
             if name == "assign":
-                services.conversation_assign(actor=p.actor, conversation=conv, assignee_id=value)
+                lifecycle.conversation_assign(actor=p.actor, conversation=conv, assignee_id=value)
             elif name == "take" and me is not None:
-                services.conversation_assign(actor=p.actor, conversation=conv, assignee_id=me.member_id)
+                lifecycle.conversation_assign(actor=p.actor, conversation=conv, assignee_id=me.member_id)
             elif name == "transfer":
-                services.conversation_transfer(actor=p.actor, conversation=conv, team_id=value)
+                lifecycle.conversation_transfer(actor=p.actor, conversation=conv, team_id=value)
             elif name == "resolve":
-                services.conversation_resolve(actor=p.actor, conversation=conv)
+                lifecycle.conversation_resolve(actor=p.actor, conversation=conv)
             elif name == "reopen":
-                services.conversation_reopen(actor=p.actor, conversation=conv)
+                lifecycle.conversation_reopen(actor=p.actor, conversation=conv)
             elif name == "pending":
-                services.conversation_wait_on_customer(actor=p.actor, conversation=conv)
+                lifecycle.conversation_wait_on_customer(actor=p.actor, conversation=conv)
             elif name == "snooze":
                 hours = int(value) if value.isdigit() else 4
-                services.conversation_snooze(
+                lifecycle.conversation_snooze(
                     actor=p.actor, conversation=conv, until=timezone.now() + timedelta(hours=hours)
                 )
             elif name == "close":
-                services.conversation_close(actor=p.actor, conversation=conv)
+                lifecycle.conversation_close(actor=p.actor, conversation=conv)
             elif name == "priority":
-                services.conversation_set_priority(actor=p.actor, conversation=conv, priority=value)
+                lifecycle.conversation_set_priority(actor=p.actor, conversation=conv, priority=value)
             elif name == "macro":
                 macro = Macro.objects.filter(workspace_id=p.workspace_id, public_id=value).first()
                 if macro is None:

@@ -12,11 +12,11 @@ from carekit.conversations.enums import (
     TaskKind,
     TaskStatus,
 )
+from carekit.conversations.lifecycle import _member
 from carekit.conversations.models import (
     Conversation,
     Task,
 )
-from carekit.conversations.services import _member
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace

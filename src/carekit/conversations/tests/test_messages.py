@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from carekit.conversations import replies, services
+from carekit.conversations import lifecycle, replies, services
 from carekit.conversations.enums import ActivityKind, ConversationStatus, DeliveryState, Direction
 from carekit.conversations.models import Activity, Attachment, Conversation, InboxSettings, Message
 from carekit.conversations.services import AttachmentRefused, ConversationClosed, NewAttachment
@@ -43,7 +43,7 @@ def test_the_same_external_id_on_another_channel_is_another_message(workspace):
 
 def _resolve_at(conv, at):
     with transaction.atomic():
-        services.conversation_resolve(actor=SYSTEM, conversation=conv, at=at)
+        lifecycle.conversation_resolve(actor=SYSTEM, conversation=conv, at=at)
 
 
 def test_a_message_3_days_after_resolution_reopens_the_conversation(workspace):
@@ -92,7 +92,7 @@ def test_the_reopen_window_is_a_workspace_setting(workspace):
 def test_a_customer_message_to_a_closed_conversation_starts_a_new_one(workspace):
     first = inbound(workspace)
     with transaction.atomic():
-        services.conversation_close(actor=SYSTEM, conversation=first.conversation)
+        lifecycle.conversation_close(actor=SYSTEM, conversation=first.conversation)
     again = inbound(workspace)
     assert again.conversation_created is True
     assert Conversation.objects.get(pk=first.conversation.pk).status == ConversationStatus.CLOSED
@@ -101,7 +101,7 @@ def test_a_customer_message_to_a_closed_conversation_starts_a_new_one(workspace)
 def test_an_agent_message_to_a_closed_conversation_is_refused(workspace):
     conv = conversation(workspace)
     with transaction.atomic():
-        services.conversation_close(actor=SYSTEM, conversation=conv)
+        lifecycle.conversation_close(actor=SYSTEM, conversation=conv)
     with pytest.raises(ConversationClosed), transaction.atomic():
         services.message_send(actor=SYSTEM, conversation=conv, text="Still there?")
     assert Message.objects.filter(conversation=conv, direction=Direction.OUTBOUND).count() == 0
@@ -246,7 +246,7 @@ def test_marketing_without_consent_is_refused(workspace):
 def test_services_run_inside_the_callers_transaction(workspace):
     conv = conversation(workspace)
     call_inside_transaction(services.message_send, actor=SYSTEM, conversation=conv, text="ok")
-    call_inside_transaction(services.conversation_resolve, actor=SYSTEM, conversation=conv)
+    call_inside_transaction(lifecycle.conversation_resolve, actor=SYSTEM, conversation=conv)
 
 
 def test_assign_snooze_resolve_reopen_each_write_a_timeline_row_and_an_event(workspace):
@@ -254,10 +254,10 @@ def test_assign_snooze_resolve_reopen_each_write_a_timeline_row_and_an_event(wor
     conv = conversation(workspace)
     later = timezone.now() + timedelta(hours=2)
     with transaction.atomic():
-        services.conversation_assign(actor=SYSTEM, conversation=conv, assignee_id=agent.public_id)
-        services.conversation_snooze(actor=SYSTEM, conversation=conv, until=later)
-        services.conversation_resolve(actor=SYSTEM, conversation=conv)
-        services.conversation_reopen(actor=SYSTEM, conversation=conv)
+        lifecycle.conversation_assign(actor=SYSTEM, conversation=conv, assignee_id=agent.public_id)
+        lifecycle.conversation_snooze(actor=SYSTEM, conversation=conv, until=later)
+        lifecycle.conversation_resolve(actor=SYSTEM, conversation=conv)
+        lifecycle.conversation_reopen(actor=SYSTEM, conversation=conv)
     kinds = list(Activity.objects.filter(conversation=conv).values_list("kind", flat=True))
     assert kinds == ["created", "assigned", "snoozed", "resolved", "reopened"]
     types = list(
@@ -277,7 +277,7 @@ def test_assign_snooze_resolve_reopen_each_write_a_timeline_row_and_an_event(wor
 def test_snoozed_conversation_wakes_on_a_customer_message(workspace):
     r = inbound(workspace)
     with transaction.atomic():
-        services.conversation_snooze(
+        lifecycle.conversation_snooze(
             actor=SYSTEM, conversation=r.conversation, until=timezone.now() + timedelta(days=1)
         )
     inbound(workspace)
@@ -288,7 +288,7 @@ def test_merge_moves_messages_and_closes_the_source(workspace):
     a = inbound(workspace, thread="t-a", customer="same").conversation
     b = inbound(workspace, thread="t-b", customer="same").conversation
     with transaction.atomic():
-        dst = services.conversation_merge(actor=SYSTEM, source=a, target=b)
+        dst = lifecycle.conversation_merge(actor=SYSTEM, source=a, target=b)
     assert dst.message_count == 2
     a.refresh_from_db()
     assert (a.status, a.merged_into_id) == (ConversationStatus.CLOSED, b.pk)
@@ -298,7 +298,7 @@ def test_merge_moves_messages_and_closes_the_source(workspace):
 def test_bulk_resolve_is_one_transaction_with_one_row_each(workspace):
     convs = [conversation(workspace) for _ in range(3)]
     with transaction.atomic():
-        services.conversations_bulk(
+        lifecycle.conversations_bulk(
             actor=SYSTEM, workspace=workspace, conversation_ids=[c.public_id for c in convs], action="resolve"
         )
     assert Activity.objects.filter(kind="resolved", conversation__in=convs).count() == 3
@@ -307,7 +307,7 @@ def test_bulk_resolve_is_one_transaction_with_one_row_each(workspace):
     from carekit.core.errors import DomainError
 
     with pytest.raises(DomainError), transaction.atomic():
-        services.conversations_bulk(
+        lifecycle.conversations_bulk(
             actor=SYSTEM,
             workspace=workspace,
             conversation_ids=[more[0].public_id, "cnv_unknown", more[1].public_id],

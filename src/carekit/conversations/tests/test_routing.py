@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 
 from carekit.accounts import services as account_services
-from carekit.conversations import routing, services
+from carekit.conversations import lifecycle, routing
 from carekit.conversations.enums import ConversationStatus, Presence
 from carekit.conversations.models import Conversation
 from carekit.conversations.tests.factories import conversation
@@ -60,7 +60,7 @@ def test_three_agents_at_capacity_two_get_six_conversations_and_the_seventh_wait
     done = Conversation.objects.get(pk=convs[0].pk)
     freed = done.assignee_id
     with transaction.atomic():
-        services.conversation_resolve(actor=SYSTEM, conversation=done)
+        lifecycle.conversation_resolve(actor=SYSTEM, conversation=done)
     seventh.refresh_from_db()
     assert seventh.assignee_id == freed
     assert _loads(workspace) == {a.public_id: 2 for a in agents}

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import transaction
 
-from carekit.conversations import services
+from carekit.conversations import lifecycle, services
 from carekit.conversations.business_hours import Calendar, add_business_seconds, business_seconds_between
 from carekit.conversations.enums import AuthorKind, ClockState, Direction
 from carekit.conversations.models import BusinessCalendar, Message, SlaClock, SlaPolicy
@@ -139,7 +139,7 @@ def test_waiting_on_the_customer_pauses_the_resolution_clock(workspace):
     monday_10 = datetime(2026, 11, 23, 10, 0, tzinfo=MSK)
     conv = inbound(workspace, at=monday_10).conversation
     with transaction.atomic():
-        services.conversation_wait_on_customer(
+        lifecycle.conversation_wait_on_customer(
             actor=SYSTEM, conversation=conv, at=monday_10 + timedelta(minutes=20)
         )
     clock = _clock(conv, "resolution")
@@ -188,7 +188,7 @@ def test_a_transfer_to_a_specialist_team_restarts_the_clocks_under_its_own_polic
     conv = inbound(workspace, at=monday_10).conversation
     assert _clock(conv).target_seconds == 300
     with transaction.atomic():
-        services.conversation_transfer(
+        lifecycle.conversation_transfer(
             actor=SYSTEM, conversation=conv, team_id=team.public_id, at=monday_10 + timedelta(minutes=2)
         )
     clocks = list(SlaClock.objects.filter(conversation=conv, target="first_response").order_by("pk"))
