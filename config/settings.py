@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "carekit.knowledge",
     "carekit.bot",
     "carekit.conversations",
+    "carekit.channels",
     "carekit.scenarios",
 ]
 if TESTING or env_bool("CAREKIT_PROBES"):

@@ -1,0 +1,60 @@
+"""Channel instances, their health, and inputs held back with a visible reason (quarantine).
+
+One row per configured channel: a web-chat widget, a mailbox, a Telegram bot, an SMS gateway, a phone
+line. Settings that are not secret live in `config`; secrets (signing keys, bot tokens, passwords) in
+`secrets`, never returned by the API after creation. Provider quirks stay in `adapters/<kind>/`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from carekit.channels.enums import ChannelKind, QuarantineStatus
+from carekit.core.ids import PublicIdField
+from carekit.core.models import Workspace
+
+
+class Channel(models.Model):
+    public_id = PublicIdField(prefix="chn")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=ChannelKind.choices)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+    # Public, unguessable: in the widget's script tag and in inbound webhook URLs.
+    public_key = models.CharField(max_length=40, unique=True)
+    config = models.JSONField(default=dict)
+    secrets = models.JSONField(default=dict)
+    # After a rotation the previous signing secret is still accepted until this moment.
+    previous_secrets = models.JSONField(default=dict)
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "kind"], name="channel_ws_kind")]
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class QuarantinedInput(models.Model):
+    """Inbound data a channel refused to turn into a message, kept so an admin sees why."""
+
+    public_id = PublicIdField(prefix="chq")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="quarantine")
+    reason = models.CharField(max_length=60)  # a machine-readable code, e.g. "malformed_mime"
+    detail = models.TextField(blank=True, default="")
+    size = models.PositiveBigIntegerField(default=0)
+    excerpt = models.TextField(blank=True, default="")  # the first few KB, decoded leniently
+    status = models.CharField(max_length=12, choices=QuarantineStatus.choices, default=QuarantineStatus.HELD)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "channel", "status"], name="chq_ws_channel")]
+        ordering = ["-pk"]
