@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from carekit.conversations import services, worktasks
-from carekit.conversations.models import Conversation
+from carekit.conversations.enums import DeliveryState
+from carekit.conversations.models import Conversation, Message
 from carekit.conversations.services import Inbound, NewAttachment
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
@@ -93,3 +94,46 @@ def task_create(
         source=source,
     )
     return task.public_id
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    direction: str  # inbound (the customer) | outbound (agent, bot or system)
+    author_kind: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryConversation:
+    conversation_id: str
+    channel: str
+    subject: str
+    status: str
+    last_message_at: datetime
+    messages: tuple[HistoryMessage, ...]
+
+
+def customer_history(
+    workspace_id: int, customer_id: str, *, conversations: int = 10, messages: int = 50
+) -> Sequence[HistoryConversation]:
+    """What the customer may see of their own conversations (the cabinet): messages exchanged with
+    them, newest conversation first, each oldest message first. Internal notes, activity and messages
+    that never left (failed, still queued) are not part of it."""
+    convs = list(
+        Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by(
+            "-last_message_at", "-pk"
+        )[:conversations]
+    )
+    hidden = (DeliveryState.FAILED, DeliveryState.QUEUED, DeliveryState.SENDING)
+    out = []
+    for c in convs:
+        rows = (
+            Message.objects.filter(workspace_id=workspace_id, conversation=c)
+            .exclude(state__in=hidden)
+            .order_by("-pk")
+            .values_list("direction", "author_kind", "text", "created_at")[:messages]
+        )
+        msgs = tuple(HistoryMessage(*r) for r in reversed(rows))
+        out.append(HistoryConversation(c.public_id, c.channel, c.subject, c.status, c.last_message_at, msgs))
+    return out
