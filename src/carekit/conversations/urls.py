@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from carekit.conversations import views
@@ -18,8 +17,3 @@ urlpatterns = [
     path("inbox/supervisor/", views.supervisor, name="supervisor"),
     path("inbox/supervisor/report.csv", views.supervisor_csv, name="supervisor_csv"),
 ]
-
-if "carekit.core.probe" in settings.INSTALLED_APPS:
-    from carekit.conversations import benchviews
-
-    urlpatterns.append(path("inbox/bench/bare-insert/", benchviews.bare_insert, name="bench_bare_insert"))
