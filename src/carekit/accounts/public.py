@@ -17,6 +17,7 @@ class AgentRef:
     display_name: str
     role: str
     email: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,14 @@ class TeamRef:
 def agents(workspace_id: int) -> list[AgentRef]:
     rows = Membership.objects.select_related("user").filter(workspace_id=workspace_id).order_by("id")
     return [
-        AgentRef(m.public_id, m.user.public_id, m.user.full_name or m.user.email, m.role, m.user.email)
+        AgentRef(
+            m.public_id,
+            m.user.public_id,
+            m.user.full_name or m.user.email,
+            m.role,
+            m.user.email,
+            m.user.language,
+        )
         for m in rows
     ]
 

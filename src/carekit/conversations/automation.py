@@ -15,12 +15,11 @@ from typing import Any
 from django.utils import timezone
 
 from carekit.accounts import public as accounts
-from carekit.conversations import lifecycle, routing, scripts, services, worktasks
+from carekit.conversations import lifecycle, notify, routing, scripts, services, worktasks
 from carekit.conversations.enums import ACTIVE_STATUSES, ActivityKind, AuthorKind, Direction, Priority
 from carekit.conversations.models import AutomationEffect, Conversation, Message
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
-from carekit.core.realtime import notifications
 from carekit.scenarios import public as scenarios
 
 ACTOR = Actor.system("scenarios")
@@ -132,7 +131,7 @@ class InboxForScenarios:
                 return "skipped", "", "unknown team"
             conv = _target(request)
             users = [a.user_id for a in accounts.agents(ws.pk) if a.member_id in team.member_ids]
-            notifications.notification_create(
+            notify.notify(
                 actor=ACTOR,
                 workspace_id=ws.pk,
                 user_ids=users,

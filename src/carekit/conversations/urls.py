@@ -13,7 +13,13 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/note/", views.note, name="note"),
     path("inbox/c/<str:conversation_id>/action/", views.action, name="action"),
     path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
+    path(
+        "inbox/c/<str:conversation_id>/script/<str:script_id>/<int:index>/",
+        views.script_tick,
+        name="script_tick",
+    ),
     path("inbox/presence/", views.presence, name="presence"),
+    path("inbox/notifications/", views.notify_pref, name="notify_pref"),
     path("inbox/supervisor/", views.supervisor, name="supervisor"),
     path("inbox/supervisor/report.csv", views.supervisor_csv, name="supervisor_csv"),
 ]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.conversations import lifecycle, replies, routing, selectors, services
+from carekit.conversations import lifecycle, notify, replies, routing, scripts, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
@@ -140,6 +140,7 @@ def inbox(request: HttpRequest, p: Principal) -> HttpResponse:
         routing.agent_seen(p.workspace_id, ctx["me"].member_id)
         state = selectors.agent_states(p.workspace_id).filter(member_id=ctx["me"].member_id).first()
         ctx["presence"] = state.presence if state else Presence.OFFLINE
+        ctx["notify_email"] = notify.wants_email(p.workspace_id, ctx["me"].user_id)
     return render(request, "conversations/inbox.html", ctx)
 
 
@@ -161,8 +162,10 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
         if c.shortcut not in seen:
             seen.add(c.shortcut)
             options.append(c)
+    me = _me(p, agents)
     return {
         "c": conv,
+        "scripts": scripts.scripts_for(conv, me.role if me else ""),
         "items": selectors.thread(conv),
         "names": {a.member_id: a.display_name for a in agents},
         "agents": agents,
@@ -308,6 +311,39 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
         err = exc if isinstance(exc, DomainError) else DomainError(_("Invalid value."))
         return _fail(request, p, conv, err)
     return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def script_tick(request: HttpRequest, p: Principal, conversation_id: str, script_id: str, index: int):
+    conv = _conv(p, conversation_id)
+    script = conv.scripts.filter(public_id=script_id).first()
+    me = _me(p)
+    if script is None or me is None:
+        raise Http404
+    try:
+        with transaction.atomic(durable=True):
+            scripts.script_tick(actor=p.actor, script=script, index=index, member=me)
+    except DomainError as exc:
+        return _fail(request, p, conv, exc)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:read")
+def notify_pref(request: HttpRequest, p: Principal) -> HttpResponse:
+    me = _me(p)
+    if me is not None:
+        from carekit.core.models import Workspace
+
+        with transaction.atomic(durable=True):
+            notify.preference_set(
+                actor=p.actor,
+                workspace=Workspace.objects.get(pk=p.workspace_id),
+                user_id=me.user_id,
+                email=request.POST.get("email") == "1",
+            )
+    return redirect("conversations:inbox")
 
 
 @require_POST
