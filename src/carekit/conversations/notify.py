@@ -5,6 +5,7 @@ where the transport honours keys."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -49,7 +50,7 @@ def notify(
     )
     for row in rows:
         if row.user_id in by_mail:
-            transaction.on_commit(lambda pk=row.pk: _enqueue(pk))
+            transaction.on_commit(functools.partial(_enqueue, row.pk))
     return rows
 
 
