@@ -22,4 +22,6 @@ urlpatterns = [
     path("inbox/notifications/", views.notify_pref, name="notify_pref"),
     path("inbox/supervisor/", views.supervisor, name="supervisor"),
     path("inbox/supervisor/report.csv", views.supervisor_csv, name="supervisor_csv"),
+    path("inbox/report/", views.team_report, name="team_report"),
+    path("inbox/report.csv", views.team_report_csv, name="team_report_csv"),
 ]
