@@ -317,3 +317,38 @@ def test_a_condition_on_sentiment_takes_each_branch_live_and_in_a_dry_run(
     )
     assert report.entries == 3
     assert report.branches["mood"] == {"negative": 1, "else": 2}
+
+
+def test_the_sidebar_shows_the_script_and_ticks_within_the_viewer_authority(workspace):
+    from django.test import Client
+
+    from carekit.conversations.models import Activity
+
+    agent, lead = add_member(workspace, role=Role.AGENT), add_member(workspace, role=Role.SUPERVISOR)
+    conv = inbound(workspace).conversation
+    script = _script(workspace, conv)
+    clients = {}
+    for m in (agent, lead):
+        c = Client()
+        c.force_login(m.user)
+        s = c.session
+        s["carekit_workspace"] = workspace.public_id
+        s.save()
+        clients[m.public_id] = c
+    page = clients[agent.public_id].get(f"/inbox/c/{conv.public_id}/").content.decode()
+    assert "Grant 800 points" in page
+    assert page.count("Needs a team lead") == 1
+    assert "You may grant up to 300 points." in page
+
+    tick = f"/inbox/c/{conv.public_id}/script/{script.public_id}/2/"
+    refused = clients[agent.public_id].post(tick, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200
+    assert "your role may grant up to 300" in refused.content.decode()
+    assert ScriptTick.objects.filter(script=script).count() == 0
+    assert Activity.objects.filter(conversation=conv, kind="script").count() == 1  # the suggestion only
+
+    done = clients[lead.public_id].post(tick)
+    assert done.status_code == 302
+    assert list(ScriptTick.objects.filter(script=script).values_list("index", "member_id")) == [
+        (2, lead.public_id)
+    ]
