@@ -183,6 +183,7 @@ class ScriptView:
     script_id: str
     title: str
     limit: int | None  # the viewer's limit
+    lead_needed: bool  # the viewer is an agent: steps above the limit need a team lead
     steps: list[StepView]
 
 
@@ -207,5 +208,5 @@ def scripts_for(conversation: Conversation, role: str) -> list[ScriptView]:
                     t is None and bool(points) and limit is not None and points > limit,
                 )
             )
-        out.append(ScriptView(s.public_id, s.title, limit, steps))
+        out.append(ScriptView(s.public_id, s.title, limit, role == "agent", steps))
     return out

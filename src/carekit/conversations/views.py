@@ -442,7 +442,7 @@ def team_report(request: HttpRequest, p: Principal) -> HttpResponse:
     groups = sorted({str(r["group"]) for r in rows}, key=lambda g: (g == "", str(names.get(g, g)).lower()))
     handled = {(str(r["group"]), str(r["day"])): int(str(r["handled"])) for r in rows}
     peak = max(handled.values(), default=0) or 1
-    width = 6
+    width = 12  # per day; SVG numbers are formatted here, never localised ("41,5" is no coordinate)
     charts = [
         {
             "name": names.get(g, g),
@@ -450,8 +450,8 @@ def team_report(request: HttpRequest, p: Principal) -> HttpResponse:
             "bars": [
                 {
                     "x": i * width,
-                    "h": round(40 * handled.get((g, d.isoformat()), 0) / peak, 1),
-                    "y": round(43 - 40 * handled.get((g, d.isoformat()), 0) / peak, 1),
+                    "h": f"{40 * handled.get((g, d.isoformat()), 0) / peak:.1f}",
+                    "y": f"{43 - 40 * handled.get((g, d.isoformat()), 0) / peak:.1f}",
                     "day": d.isoformat(),
                     "n": handled.get((g, d.isoformat()), 0),
                 }
