@@ -42,6 +42,7 @@ DEFAULTS = {
     "conversations": 100_000,
     "agents": 20,
     "page_requests": 300,
+    "port": 0,  # the server's port; 0 picks a free one
 }
 
 
@@ -57,7 +58,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     env["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1/32"
     env["CAREKIT_PROBES"] = "1"
     setup = run_phase("bench.inbox", "setup", env, p)
-    port = _free_port()
+    port = int(p["port"]) or _free_port()
     base = f"http://127.0.0.1:{port}"
     env_serve = {**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     server = subprocess.Popen(
