@@ -63,7 +63,8 @@ def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: st
             conversation.team_id = rule.team_id
         if rule.priority:
             conversation.priority = rule.priority
-        conversation.save(update_fields=["team_id", "priority"])
+        conversation.required_skill = rule.skill
+        conversation.save(update_fields=["team_id", "priority", "required_skill"])
         Activity.objects.create(
             workspace_id=conversation.workspace_id,
             conversation=conversation,
@@ -73,6 +74,7 @@ def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: st
                 "rule_id": rule.public_id,
                 "team_id": conversation.team_id,
                 "priority": conversation.priority,
+                "skill": conversation.required_skill,
             },
             created_at=at,
         )
@@ -135,6 +137,8 @@ def assign_next(*, actor: Actor, conversation: Conversation, at: datetime) -> st
     if pool is not None:
         states = states.filter(member_id__in=pool)
     candidates = list(states.order_by("pk"))
+    if conversation.required_skill:
+        candidates = [s for s in candidates if conversation.required_skill in (s.skills or [])]
     if not candidates:
         return None
     load = loads(conversation.workspace_id, [s.member_id for s in candidates])
@@ -169,14 +173,16 @@ def fill_slots(*, actor: Actor, workspace_id: int, at: datetime) -> int:
         ).order_by("created_at", "pk")[:FILL_BATCH]
     )
     n = 0
-    full: set[str] = set()  # teams with no free agent: later conversations of theirs wait too
+    # (team, skill) pools with no free agent: later conversations of theirs wait too
+    full: set[tuple[str, str]] = set()
     for conv in waiting:
-        if conv.team_id in full:
+        pool = (conv.team_id, conv.required_skill)
+        if pool in full:
             continue
         if assign_next(actor=actor, conversation=conv, at=at):
             n += 1
         else:
-            full.add(conv.team_id)
+            full.add(pool)
     return n
 
 
@@ -188,9 +194,11 @@ def presence_set(
     presence: str,
     capacity: int | None = None,
     channel_capacity: dict[str, int] | None = None,
+    skills: list[str] | None = None,
     at: datetime | None = None,
 ) -> AgentState:
-    """Set an agent's presence (and optionally capacity); going online pulls waiting conversations."""
+    """Set an agent's presence (and optionally capacity and skills); going online pulls waiting
+    conversations."""
     at = at or timezone.now()
     agent = next((a for a in accounts.agents(workspace.pk) if a.member_id == member_id), None)
     if agent is None:
@@ -208,6 +216,8 @@ def presence_set(
         state.capacity = capacity
     if channel_capacity is not None:
         state.channel_capacity = {k: int(v) for k, v in channel_capacity.items()}
+    if skills is not None:
+        state.skills = sorted({s.strip()[:60] for s in skills if s.strip()})
     state.save()
     emit(
         workspace_id=workspace.pk,
@@ -220,6 +230,7 @@ def presence_set(
             "presence": state.presence,
             "previous": previous,
             "capacity": state.capacity,
+            "skills": state.skills,
         },
         occurred_at=at,
     )
