@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.conversations import lifecycle, replies, routing, selectors, services
+from carekit.conversations import lifecycle, public, replies, routing, selectors, services
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
@@ -161,9 +161,14 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
         if c.shortcut not in seen:
             seen.add(c.shortcut)
             options.append(c)
+    items = selectors.thread(conv)
     return {
         "c": conv,
-        "items": selectors.thread(conv),
+        "items": items,
+        # channel details per message (e.g. an email's From/To/Cc/Bcc), from the adapters' providers
+        "details": public.message_details(
+            p.workspace_id, [i.obj.public_id for i in items if i.kind == "message"]
+        ),
         "names": {a.member_id: a.display_name for a in agents},
         "agents": agents,
         "teams": accounts.teams(p.workspace_id),
