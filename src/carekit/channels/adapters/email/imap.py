@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django import db
 from django.db import transaction
 from django.utils import timezone
 
@@ -177,7 +178,20 @@ def watch(
     on_report: Callable[[FetchReport], None] | None = None,
     error_backoff: float = 30.0,
 ) -> None:
-    """Fetch, then wait (IDLE or poll), until `stop` is set; errors are noted on the channel and retried."""
+    """Fetch, then wait (IDLE or poll), until `stop` is set; errors are noted on the channel and retried.
+    Runs in a thread of its own, whose database connection it closes at the end."""
+    try:
+        _watch(channel_id, stop, on_report, error_backoff)
+    finally:
+        db.connections.close_all()
+
+
+def _watch(
+    channel_id: int,
+    stop: threading.Event,
+    on_report: Callable[[FetchReport], None] | None,
+    error_backoff: float,
+) -> None:
     while not stop.is_set():
         channel = Channel.objects.get(pk=channel_id)
         box = mailbox(channel.config, channel.secrets)
