@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import email
 import shutil
-import tempfile
 import smtplib
+import tempfile
 import threading
 import time
 from collections.abc import Iterator

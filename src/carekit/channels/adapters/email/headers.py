@@ -16,15 +16,17 @@ def decode_words(value: str | Header) -> str:
         if "=?" not in value:
             return value
     try:
-        return str(make_header(decode_header(value)))
-    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
-        out = []
-        for chunk, charset in decode_header(value):
-            if isinstance(chunk, str):
-                out.append(chunk)
-            else:
-                out.append(decode_bytes(chunk, charset))
-        return "".join(out)
+        chunks = decode_header(value)
+    except (HeaderParseError, ValueError):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(make_header(chunks))
+        except (LookupError, UnicodeDecodeError, ValueError):
+            pass
+    # A Header object here holds raw 8-bit bytes ("unknown-8bit"): guess their charset
+    out = [c if isinstance(c, str) else decode_bytes(c, cs if cs != "unknown-8bit" else None) for c, cs in chunks]
+    return "".join(out)
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:

@@ -98,7 +98,7 @@ def fetch_new(channel: Channel, conn: imaplib.IMAP4 | None = None) -> FetchRepor
         if cursor.uidvalidity != validity:
             # The mailbox was rebuilt: UIDs mean new mails now. Re-reading is safe (Message-ID dedupe).
             _advance(cursor, uidvalidity=validity, uid=0)
-        _typ, data = conn.uid("SEARCH", None, f"UID {cursor.last_uid + 1}:*")
+        _typ, data = conn.uid("SEARCH", f"UID {cursor.last_uid + 1}:*")
         uids = sorted(int(u) for u in (data[0] or b"").split() if int(u) > cursor.last_uid)
         for uid in uids:
             report.add(_one(channel, box, conn, uid).disposition)
@@ -139,7 +139,7 @@ def idle(conn: imaplib.IMAP4, seconds: float, stop: threading.Event | None = Non
     imaplib (before Python 3.14) has no IDLE; this speaks it on imaplib's own connection, using its
     private tag counter so the tags stay in sequence with imaplib's commands.
     """
-    tag = conn._new_tag()  # type: ignore[attr-defined]  # imaplib's tag counter; see the docstring
+    tag = conn._new_tag()  # imaplib's private tag counter; see the docstring
     conn.send(tag + b" IDLE\r\n")
     if not conn.readline().startswith(b"+"):
         raise imaplib.IMAP4.error("IDLE refused")

@@ -152,7 +152,7 @@ def parse(raw: bytes, *, max_bytes: int, max_recipients: int) -> ParsedMail:
         _html_text(h) for h in html if h.strip()
     )
     full = full.replace("\r\n", "\n").replace("\x00", "")
-    kind, reason = classify(msg, from_address)
+    kind, reason = classify(msg, from_address.strip().lower())
     return ParsedMail(
         message_id=(_ids(_header(msg, "Message-ID")) or ("",))[0],
         in_reply_to=(_ids(_header(msg, "In-Reply-To")) or ("",))[0],

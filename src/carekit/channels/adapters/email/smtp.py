@@ -90,7 +90,7 @@ class ChannelEmailSender:
 
     def send(self, message: outbound.OutboundMessage) -> outbound.SendResult:
         ref = message.headers.get(CHANNEL_HEADER, "")
-        if not ref:
+        if not ref or message.workspace_id is None:
             return self.fallback.send(message)
         channel = Channel.objects.filter(
             public_id=ref, kind=ChannelKind.EMAIL, workspace_id=message.workspace_id
