@@ -25,7 +25,11 @@ def _parse(raw: bytes):
 
 def test_windows_1251_body_koi8_r_subject_and_an_attachment_named_in_rfc_2231():
     mail = _parse(mails.cp1251_with_attachment())
-    assert (mail.subject, mail.from_name, mail.from_address) == ("Где мой заказ?", "Иван Петров", "ivan@customer.test")
+    assert (mail.subject, mail.from_name, mail.from_address) == (
+        "Где мой заказ?",
+        "Иван Петров",
+        "ivan@customer.test",
+    )
     assert mail.text == "Здравствуйте! Заказ 42 не пришёл.\nСчёт во вложении."
     assert [(a.filename, a.content_type, a.content) for a in mail.attachments] == [
         ("счёт.pdf", "application/pdf", mails.PDF)
@@ -40,13 +44,15 @@ def test_windows_1251_body_koi8_r_subject_and_an_attachment_named_in_rfc_2231():
 
 @pytest.mark.parametrize("charset", ["koi8-r", "windows-1251", "utf-8"])
 def test_bodies_in_each_russian_charset(charset):
-    raw = mails.reply(to="support@example.test", in_reply_to="", references="", body="Привет, мир", charset=charset)
+    raw = mails.reply(
+        to="support@example.test", in_reply_to="", references="", body="Привет, мир", charset=charset
+    )
     assert _parse(raw).text == "Привет, мир"
 
 
 def test_wrong_or_unknown_charsets_and_raw_8bit_headers_are_read_leniently():
     raw = (
-        "From: =?x-unknown?B?SXZhbg==?= <ivan@customer.test>\r\nTo: support@example.test\r\n".encode()
+        b"From: =?x-unknown?B?SXZhbg==?= <ivan@customer.test>\r\nTo: support@example.test\r\n"
         + "Subject: Заказ\r\n".encode("cp1251")
         + b"Content-Type: text/plain; charset=x-mac-nonsense\r\n\r\n"
         + "Текст письма".encode("cp1251")
@@ -120,7 +126,10 @@ def test_bounces_by_report_and_by_mailer_daemon():
     mail = _parse(mails.bounce(original_id="<o@example.test>"))
     assert mail.kind == Kind.BOUNCE
     plain = mails.plain(sender="MAILER-DAEMON@mx.customer.test")
-    assert (_parse(plain).kind, _parse(plain).kind_reason) == (Kind.BOUNCE, "From: mailer-daemon@mx.customer.test")
+    assert (_parse(plain).kind, _parse(plain).kind_reason) == (
+        Kind.BOUNCE,
+        "From: mailer-daemon@mx.customer.test",
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,7 +148,9 @@ def test_bad_input_is_refused_with_a_reason(raw, reason):
 
 
 def test_settings_are_checked_and_normalised():
-    config, _secrets = validate({"address": "Support <Support@Example.test>", "imap_host": "imap.example.test"}, {})
+    config, _secrets = validate(
+        {"address": "Support <Support@Example.test>", "imap_host": "imap.example.test"}, {}
+    )
     assert (config["address"], config["imap_port"], config["imap_security"], config["imap_user"]) == (
         "support@example.test",
         993,

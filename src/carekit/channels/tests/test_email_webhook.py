@@ -25,7 +25,11 @@ def channel() -> Channel:
     ws = make_workspace()
     with transaction.atomic():
         return services.channel_create(
-            actor=SYSTEM, workspace=ws, kind="email", name="Support", config={"address": "support@example.test"}
+            actor=SYSTEM,
+            workspace=ws,
+            kind="email",
+            name="Support",
+            config={"address": "support@example.test"},
         )
 
 
@@ -66,7 +70,9 @@ def test_a_reply_by_message_id_alone_joins_the_thread(client, channel):
     ).json()
     assert second["conversation_id"] == first["conversation_id"]
     assert Message.objects.get(public_id=second["message_id"]).text == "One more thing."
-    third = _post(client, channel, mails.plain(message_id="<other@customer.test>", body="A new matter.")).json()
+    third = _post(
+        client, channel, mails.plain(message_id="<other@customer.test>", body="A new matter.")
+    ).json()
     assert third["conversation_id"] != first["conversation_id"]
 
 
@@ -77,7 +83,11 @@ def test_a_reply_by_message_id_alone_joins_the_thread(client, channel):
 def test_unsigned_or_stale_posts_are_refused_and_nothing_is_stored(client, channel, secret, skew):
     resp = _post(client, channel, mails.plain(), secret=secret, at=int(time.time()) + skew)
     assert (resp.status_code, resp.json()["error"]["code"]) == (401, "bad_signature")
-    assert (Message.objects.count(), EmailRecord.objects.count(), QuarantinedInput.objects.count()) == (0, 0, 0)
+    assert (Message.objects.count(), EmailRecord.objects.count(), QuarantinedInput.objects.count()) == (
+        0,
+        0,
+        0,
+    )
 
 
 def test_unknown_channel_is_404(client, channel):
@@ -133,7 +143,11 @@ def test_the_channel_sender_replaces_core_s_and_falls_back_for_mail_without_a_ch
             return outbound.SendResult(ok=True, provider_id="plain")
 
     reset = outbound.OutboundMessage(
-        workspace_id=None, channel="email", to="user@example.test", body="code 123", message_class=outbound.MessageClass.SERVICE
+        workspace_id=None,
+        channel="email",
+        to="user@example.test",
+        body="code 123",
+        message_class=outbound.MessageClass.SERVICE,
     )
     assert ChannelEmailSender(Plain()).send(reset).provider_id == "plain"
     unknown_thread = outbound.OutboundMessage(

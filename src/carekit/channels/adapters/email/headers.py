@@ -25,7 +25,9 @@ def decode_words(value: str | Header) -> str:
         except (LookupError, UnicodeDecodeError, ValueError):
             pass
     # A Header object here holds raw 8-bit bytes ("unknown-8bit"): guess their charset
-    out = [c if isinstance(c, str) else decode_bytes(c, cs if cs != "unknown-8bit" else None) for c, cs in chunks]
+    out = [
+        c if isinstance(c, str) else decode_bytes(c, cs if cs != "unknown-8bit" else None) for c, cs in chunks
+    ]
     return "".join(out)
 
 
