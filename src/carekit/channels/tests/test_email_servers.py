@@ -267,8 +267,18 @@ def test_a_wrong_refresh_token_fails_the_fetch_and_nothing_is_read(servers):
     assert ImapCursor.objects.filter(channel=channel).count() == 0
 
 
-def test_idle_watcher_picks_up_new_mail_without_polling(servers):
-    channel = _channel(servers, config={"poll_seconds": 3600})
+@pytest.mark.parametrize(
+    "config",
+    [
+        # an hour between polls: only IDLE can bring the mail in within the wait below
+        {"poll_seconds": 3600},
+        # a server without IDLE (or IDLE turned off) is polled
+        {"poll_seconds": 5, "imap_idle": False},
+    ],
+    ids=["idle", "polling"],
+)
+def test_watcher_picks_up_new_mail_by_idle_or_by_polling(servers, config):
+    channel = _channel(servers, config=config)
     stop = threading.Event()
     reports: list[imap.FetchReport] = []
     watcher = threading.Thread(
