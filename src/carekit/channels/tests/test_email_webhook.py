@@ -160,3 +160,23 @@ def test_the_channel_sender_replaces_core_s_and_falls_back_for_mail_without_a_ch
     )
     result = ChannelEmailSender(Plain()).send(unknown_thread)
     assert (result.ok, len(sent)) == (False, 1)
+
+
+def test_erasing_the_customer_blanks_the_addresses_kept_for_their_mail(client, channel):
+    from carekit.channels.adapters.email import erasure
+    from carekit.channels.models import EmailThread
+    from carekit.customers.registry import ERASURE_PROVIDERS
+
+    assert ERASURE_PROVIDERS[erasure.PROVIDER] is erasure.erase
+    conv = Conversation.objects.get(
+        public_id=_post(client, channel, mails.cp1251_with_attachment()).json()["conversation_id"]
+    )
+    other = _post(client, channel, mails.plain()).json()["conversation_id"]
+    with transaction.atomic():
+        erasure.erase(channel.workspace_id, conv.customer_id)
+    thread = EmailThread.objects.get(token=conv.thread_key)
+    assert (thread.address, thread.cc, thread.subject) == ("", [], "")
+    record = EmailRecord.objects.get(conversation_id=conv.public_id)
+    assert (record.from_address, record.to, record.cc, record.subject) == ("", [], [], "")
+    kept = EmailRecord.objects.get(conversation_id=other)
+    assert kept.from_address == "ann@customer.test"

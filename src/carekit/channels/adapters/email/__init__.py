@@ -9,10 +9,11 @@ from carekit.channels.adapters.email.config import CONFIG_KEYS, SECRET_KEYS, val
 
 
 def register() -> None:
-    from carekit.channels.adapters.email import details, jobs, smtp  # noqa: F401  (jobs: the periodic poll)
+    from carekit.channels.adapters.email import details, erasure, jobs, smtp  # noqa: F401  (jobs: the poll)
 
     smtp.register()
     details.register()
+    erasure.register()
 
 
 ADAPTER = Adapter(
