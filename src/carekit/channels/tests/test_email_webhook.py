@@ -180,3 +180,53 @@ def test_erasing_the_customer_blanks_the_addresses_kept_for_their_mail(client, c
     assert (record.from_address, record.to, record.cc, record.subject) == ("", [], [], "")
     kept = EmailRecord.objects.get(conversation_id=other)
     assert kept.from_address == "ann@customer.test"
+
+
+def test_without_plus_addressing_the_token_rides_in_the_subject_and_threads_the_answer(client):
+    from carekit.channels.adapters.email import smtp
+    from carekit.channels.adapters.email.config import mailbox
+    from carekit.channels.models import EmailThread
+
+    ws = make_workspace()
+    with transaction.atomic():
+        channel = services.channel_create(
+            actor=SYSTEM,
+            workspace=ws,
+            kind="email",
+            name="Support",
+            config={"address": "support@example.test", "plus_addressing": False},
+        )
+    first = _post(client, channel, mails.plain(message_id="<s1@customer.test>")).json()
+    thread = EmailThread.objects.get(channel=channel)
+    message = outbound.OutboundMessage(
+        workspace_id=ws.pk,
+        channel="email",
+        to=thread.token,
+        body="Answer",
+        message_class=outbound.MessageClass.REPLY,
+        subject="Question",
+        idempotency_key="msg_abc",
+        headers={"X-Carekit-Channel": channel.public_id},
+    )
+    mail, in_reply_to, references = smtp.compose(mailbox(channel.config, channel.secrets), thread, message)
+    assert mail["Subject"] == f"Re: Question [#{thread.token}]"
+    assert mail["Reply-To"] == "support@example.test"
+    assert (in_reply_to, references) == ("<s1@customer.test>", ["<s1@customer.test>"])
+    answer = mails.reply(
+        to="support@example.test",
+        in_reply_to="",
+        references="",
+        subject=f"RE: Question [#{thread.token}]",
+        body="Thanks",
+        sender="ann@customer.test",
+        message_id="<s2@customer.test>",
+    )
+    second = _post(client, channel, answer).json()
+    assert second["conversation_id"] == first["conversation_id"]
+
+
+def test_a_mail_with_only_a_subject_arrives_with_the_subject_as_text(client, channel):
+    raw = b"From: ann@customer.test\r\nTo: support@example.test\r\nSubject: Call me back\r\n\r\n"
+    body = _post(client, channel, raw).json()
+    assert body["disposition"] == "received"
+    assert Message.objects.get().text == "Call me back"

@@ -80,7 +80,8 @@ def _accept(channel: Channel, box: Mailbox, mail: ParsedMail, external_id: str) 
         )
         return IntakeResult(disposition, reason=mail.kind_reason)
     thread = threads.thread_for(channel, box, mail)
-    text = mail.text[:MAX_TEXT]
+    # A mail with only a subject (or only an attachment) still says something
+    text = (mail.text or ("" if mail.attachments else mail.subject))[:MAX_TEXT]
     files = tuple(
         conversations.NewAttachment(a.filename, a.content_type, a.content) for a in mail.attachments
     )

@@ -117,8 +117,17 @@ def _html_text(html: str) -> str:
 
 
 def parse(raw: bytes, *, max_bytes: int, max_recipients: int) -> ParsedMail:
+    """The mail, or `Refused` with a reason. The stdlib parser is lenient, but odd input can still trip
+    it deeper down; such a mail is refused as malformed rather than failing its mailbox over and over."""
     if len(raw) > max_bytes:
         raise Refused("message_too_large", f"{len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        return _parse(raw, max_recipients)
+    except (LookupError, ValueError, TypeError, AttributeError, IndexError, UnicodeError) as exc:
+        raise Refused("malformed_mime", f"{type(exc).__name__}: {exc}") from exc
+
+
+def _parse(raw: bytes, max_recipients: int) -> ParsedMail:
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     fatal = [type(d).__name__ for d in _defects(msg) if type(d).__name__ in FATAL_DEFECTS]
     if fatal:

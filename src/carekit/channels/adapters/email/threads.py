@@ -137,8 +137,10 @@ def record_inbound(
 def thread_references(thread: EmailThread) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for the next mail of the thread: the latest mail answers, the chain
     keeps the first and the most recent ids (RFC 5322 §3.6.4 allows trimming the middle)."""
-    rows = EmailRecord.objects.filter(thread=thread).exclude(message_id="").order_by("id")
-    ids = list(dict.fromkeys(rows.values_list("message_id", flat=True)))
+    rows = list(EmailRecord.objects.filter(thread=thread, message_id__startswith="<").order_by("id"))
+    # The first mail's own References come first: the customer's thread may be older than ours.
+    earlier = rows[0].references if rows else []
+    ids = list(dict.fromkeys([*earlier, *(r.message_id for r in rows)]))
     if not ids:
         return "", []
     chain = ids if len(ids) <= MAX_REFERENCES else [ids[0], *ids[-(MAX_REFERENCES - 1) :]]
