@@ -3,7 +3,7 @@ and frozen facts. Functions run inside the caller's transaction (ARCHITECTURE.md
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -136,4 +136,34 @@ def customer_history(
         )
         msgs = tuple(HistoryMessage(*r) for r in reversed(rows))
         out.append(HistoryConversation(c.public_id, c.channel, c.subject, c.status, c.last_message_at, msgs))
+    return out
+
+
+# --- for channel adapters (email): safe text of HTML mail, and per-message details shown to agents ----
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML body, through the inbox's sanitizer rules (scripts and styles dropped)."""
+    from carekit.conversations.sanitize import html_to_text as _html_to_text
+
+    return _html_to_text(html)
+
+
+# A provider returns, for the given message public ids, lines such as ("Cc", "a@example.com") that the
+# agent sees on the message (e.g. the email adapter's From/To/Cc/Bcc). Registered by the adapter.
+_DETAIL_PROVIDERS: list[Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]]] = []
+
+
+def register_message_details(
+    provider: Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]],
+) -> None:
+    if provider not in _DETAIL_PROVIDERS:
+        _DETAIL_PROVIDERS.append(provider)
+
+
+def message_details(workspace_id: int, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for provider in _DETAIL_PROVIDERS:
+        for message_id, lines in provider(workspace_id, message_ids).items():
+            out.setdefault(message_id, []).extend(lines)
     return out
