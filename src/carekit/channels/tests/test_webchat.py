@@ -54,9 +54,18 @@ def test_a_valid_token_identifies_the_customer_and_shows_their_history_and_order
 @pytest.mark.parametrize(
     ("make_token", "reason"),
     [
-        (lambda secret: tokens.sign("not-the-secret", kind="email", value="olga@example.test"), "bad_signature"),
-        (lambda secret: tokens.sign(secret, kind="email", value="olga@example.test", ttl_seconds=-5), "expired_token"),
-        (lambda secret: tokens.sign(secret, kind="email", value="olga@example.test")[:-4] + "beef", "bad_signature"),
+        (
+            lambda secret: tokens.sign("not-the-secret", kind="email", value="olga@example.test"),
+            "bad_signature",
+        ),
+        (
+            lambda secret: tokens.sign(secret, kind="email", value="olga@example.test", ttl_seconds=-5),
+            "expired_token",
+        ),
+        (
+            lambda secret: tokens.sign(secret, kind="email", value="olga@example.test")[:-4] + "beef",
+            "bad_signature",
+        ),
         (lambda secret: "garbage-without-a-dot", "malformed_token"),
     ],
     ids=["forged", "expired", "tampered", "malformed"],
@@ -88,14 +97,20 @@ def test_the_previous_secret_is_accepted_only_during_the_grace_period():
     with transaction.atomic():
         new = services.channel_rotate_secret(actor=SYSTEM, channel=ch, at=now)
     ch.refresh_from_db()
-    old_token = tokens.sign(old, kind="email", value="a@example.test", ttl_seconds=10 * 86400, now=now.timestamp())
-    new_token = tokens.sign(new, kind="email", value="a@example.test", ttl_seconds=10 * 86400, now=now.timestamp())
+    old_token = tokens.sign(
+        old, kind="email", value="a@example.test", ttl_seconds=10 * 86400, now=now.timestamp()
+    )
+    new_token = tokens.sign(
+        new, kind="email", value="a@example.test", ttl_seconds=10 * 86400, now=now.timestamp()
+    )
     assert tokens.verify(ch, old_token, at=now + timedelta(hours=23)).value == "a@example.test"
     assert tokens.verify(ch, new_token, at=now + timedelta(hours=23)).value == "a@example.test"
     with pytest.raises(tokens.TokenRefused) as refused:
         tokens.verify(ch, old_token, at=now + services.ROTATION_GRACE + timedelta(seconds=1))
     assert refused.value.reason == "bad_signature"
-    assert tokens.verify(ch, new_token, at=now + services.ROTATION_GRACE + timedelta(seconds=1)).kind == "email"
+    assert (
+        tokens.verify(ch, new_token, at=now + services.ROTATION_GRACE + timedelta(seconds=1)).kind == "email"
+    )
 
 
 # --- sending ------------------------------------------------------------------------------------------
@@ -140,7 +155,12 @@ def test_a_typed_email_of_another_customer_reveals_nothing_until_the_code_is_ent
     assert len(mail.sent) == 1 and mail.sent[0].to == "olga@example.test"
     code = mail.sent[0].body.split(": ")[1][:6]
     state = sessions.state(s)
-    assert (state["identified"], state["claim_pending"], state["history"], state["orders"]) == (False, True, [], [])
+    assert (state["identified"], state["claim_pending"], state["history"], state["orders"]) == (
+        False,
+        True,
+        [],
+        [],
+    )
     assert s.customer_id != olga
 
     msg, _dup = sessions.send_message(s, client_id="c-attack-1", text="где мой заказ 10234")
@@ -256,11 +276,15 @@ def test_http_fallback_shares_the_idempotent_send_and_an_oversize_upload_is_refu
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     small = SimpleUploadedFile("receipt.png", b"\x89PNG" + b"0" * 500, content_type="image/png")
-    ok = client.post(f"/webchat/{ch.public_key}/upload", {"visitor": visitor, "client_id": "c-up-0001", "file": small})
+    ok = client.post(
+        f"/webchat/{ch.public_key}/upload", {"visitor": visitor, "client_id": "c-up-0001", "file": small}
+    )
     assert ok.status_code == 201, ok.content
     assert ok.json()["message"]["attachments"] == [{"name": "receipt.png", "size": 504}]
     big = SimpleUploadedFile("huge.png", b"\x89PNG" + b"0" * 5000, content_type="image/png")
-    refused = client.post(f"/webchat/{ch.public_key}/upload", {"visitor": visitor, "client_id": "c-up-0002", "file": big})
+    refused = client.post(
+        f"/webchat/{ch.public_key}/upload", {"visitor": visitor, "client_id": "c-up-0002", "file": big}
+    )
     assert (refused.status_code, refused.json()["error"]["code"]) == (413, "attachment_too_large")
     assert Message.objects.count() == 2
     unknown = client.post("/webchat/we_nope/messages", body, content_type="application/json")
@@ -299,7 +323,9 @@ def test_outside_business_hours_the_widget_is_offline_and_the_offline_message_li
     state = sessions.state(s)
     assert state["online"] is False
     assert state["opens_at"].startswith((today + timedelta(days=2)).isoformat())
-    msg, _ = sessions.send_offline(s, client_id="c-offline-1", name="Ivan", contact="ivan@example.test", text="Call me")
+    msg, _ = sessions.send_offline(
+        s, client_id="c-offline-1", name="Ivan", contact="ivan@example.test", text="Call me"
+    )
     assert msg["text"].startswith("Call me")
     assert "ivan@example.test" in msg["text"]
     assert customers.identity_owner(ws.pk, "email", "ivan@example.test") is None
@@ -325,5 +351,8 @@ def test_an_agent_reply_is_pushed_to_the_visitors_group(monkeypatch):
         reply = message_send(actor=SYSTEM, conversation=conv, text="Hi! How can I help?", author_id="")
     reply.refresh_from_db()
     assert (reply.state, reply.provider_id) == ("sent", f"wc:{reply.public_id}")
-    assert pushed[-1] == ([push.group_for(ch.public_id, s.customer_id)], {"type": push.PUSH, "message_id": reply.public_id})
+    assert pushed[-1] == (
+        [push.group_for(ch.public_id, s.customer_id)],
+        {"type": push.PUSH, "message_id": reply.public_id},
+    )
     assert [m["text"] for m in sessions.state(s)["history"]] == ["Hello", "Hi! How can I help?"]

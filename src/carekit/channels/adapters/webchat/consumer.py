@@ -45,9 +45,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         try:
             channel = await database_sync_to_async(sessions.channel_for)(key)
         except sessions.WidgetError:
+            # accepted, then closed with a code: the widget can tell why (a refused handshake cannot)
+            await self.accept()
             await self.close(code=UNKNOWN_CHANNEL)
             return
         if not sessions.origin_allowed(channel, _header(self.scope, b"origin")):
+            await self.accept()
             await self.close(code=ORIGIN_REFUSED)
             return
         self.key = key

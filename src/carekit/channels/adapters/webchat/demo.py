@@ -20,8 +20,10 @@ def load(ctx: DemoContext) -> None:
     )
 
 
-def demo_channel() -> Channel | None:
+def demo_channel(public_key: str = "") -> Channel | None:
+    """The demo shop's widget channel, or another web chat channel of the demo shop named by its key."""
     ws = Workspace.objects.filter(slug=SHOP_SLUG).first()
     if ws is None:
         return None
-    return selectors.channels_of(ws.pk, kind="webchat").filter(name=NAME, is_active=True).first()
+    qs = selectors.channels_of(ws.pk, kind="webchat").filter(is_active=True)
+    return (qs.filter(public_key=public_key) if public_key else qs.filter(name=NAME)).first()

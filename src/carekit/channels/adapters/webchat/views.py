@@ -230,7 +230,7 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     """A fake shop page with the widget embedded, for `make demo` and the browser tests."""
     from carekit.channels.adapters.webchat.demo import demo_channel
 
-    channel = demo_channel()
+    channel = demo_channel(request.GET.get("key", ""))
     if channel is None:
         raise Http404("no demo web chat channel; run `carekit demo`")
     lang = language_of(request)

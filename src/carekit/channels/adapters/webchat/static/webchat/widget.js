@@ -239,10 +239,14 @@
   }
 
   function addMessage(m, clientId) {
-    if (shown[m.id]) return;
-    shown[m.id] = true;
     var list = $("#ck-messages");
     var pending = clientId && list.querySelector('[data-client="' + clientId + '"]');
+    if (shown[m.id]) {
+      // already shown (e.g. from the history after a reconnect): the resent copy's bubble goes
+      if (pending) list.removeChild(pending);
+      return;
+    }
+    shown[m.id] = true;
     var node = bubble(m, false);
     if (pending) list.replaceChild(node, pending);
     else list.appendChild(node);
@@ -305,10 +309,11 @@
         error(msg.message);
       }
     };
-    sock.onclose = function () {
+    sock.onclose = function (ev) {
       if (ws !== sock) return;
       ws = null;
       render();
+      if (ev.code === 4403 || ev.code === 4404) return; // this site may not use this chat: do not retry
       attempts += 1;
       timer = setTimeout(connect, Math.min(500 * Math.pow(2, attempts - 1), 8000));
     };
