@@ -152,7 +152,8 @@ def test_a_typed_email_of_another_customer_reveals_nothing_until_the_code_is_ent
     s = sessions.open_session(public_key=ch.public_key, ip="10.0.0.9")
     with recording("email") as mail:
         sessions.prechat(s, name="Mallory", contact="olga@example.test")
-    assert len(mail.sent) == 1 and mail.sent[0].to == "olga@example.test"
+    assert len(mail.sent) == 1
+    assert mail.sent[0].to == "olga@example.test"
     code = mail.sent[0].body.split(": ")[1][:6]
     state = sessions.state(s)
     assert (state["identified"], state["claim_pending"], state["history"], state["orders"]) == (

@@ -96,7 +96,8 @@ def test_unknown_keys_and_foreign_origins_are_refused(server):
     for key, origin, code in [("we_unknown", None, 4404), (ch.public_key, "https://evil.example", 4403)]:
         with _open(server, key, origin) as ws, pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == code
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == code
     with _open(server, ch.public_key, "https://shop.example") as ws:
         ws.send(json.dumps({"type": "ping"}))
         assert _next(ws, "pong") == {"type": "pong"}
