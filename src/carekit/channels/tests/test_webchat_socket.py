@@ -101,3 +101,26 @@ def test_unknown_keys_and_foreign_origins_are_refused(server):
     with _open(server, ch.public_key, "https://shop.example") as ws:
         ws.send(json.dumps({"type": "ping"}))
         assert _next(ws, "pong") == {"type": "pong"}
+
+
+def test_the_load_driver_sends_through_the_real_socket_and_every_message_is_stored_once(server):
+    from carekit.channels.adapters.webchat import load
+
+    ws_ = make_workspace()
+    ch = make_channel(ws_, visitor_messages_per_minute=1000, ip_messages_per_minute=1000)
+    summary = load.drive(f"http://{server}", ch.public_key, visitors=4, messages=3)
+    assert (
+        summary["messages"],
+        summary["acked"],
+        summary["duplicates"],
+        summary["refused"],
+        summary["errors"],
+    ) == (
+        12,
+        12,
+        0,
+        0,
+        0,
+    )
+    assert Message.objects.filter(conversation__channel="webchat").count() == 12
+    assert Conversation.objects.filter(channel="webchat").count() == 4

@@ -16,6 +16,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
 from carekit.channels.adapters.webchat import push
 from carekit.channels.adapters.webchat import session as sessions
@@ -32,6 +33,16 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
+
+
+def _in_language(fn: Any, language: str) -> Any:
+    """Run `fn` with the visitor's language active (labels, refusals, order statuses)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with translation.override(language if language in ("ru", "en") else "en"):
+            return fn(*args, **kwargs)
+
+    return database_sync_to_async(run)
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
@@ -60,6 +71,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    def _db(self, fn: Any) -> Any:
+        return _in_language(fn, self.session.language if self.session else "")
+
     async def _join(self) -> None:
         s = self.session
         wanted = push.group_for(s.channel.public_id, s.customer_id) if s and s.customer_id else ""
@@ -73,7 +87,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def _welcome(self, kind: str = "welcome") -> None:
         assert self.session is not None
-        state = await database_sync_to_async(sessions.state)(self.session)
+        state = await self._db(sessions.state)(self.session)
         await self._join()
         await self.send_json({"type": kind, **state})
 
@@ -112,7 +126,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         client_id = str(content.get("client_id", ""))[:64]
         try:
             if kind == "message":
-                message, duplicate = await database_sync_to_async(sessions.send_message)(
+                message, duplicate = await self._db(sessions.send_message)(
                     self.session, client_id=client_id, text=str(content.get("text", ""))[:MAX_TEXT]
                 )
                 await self._join()
@@ -120,7 +134,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                     {"type": "ack", "client_id": client_id, "message": message, "duplicate": duplicate}
                 )
             elif kind == "offline":
-                message, duplicate = await database_sync_to_async(sessions.send_offline)(
+                message, duplicate = await self._db(sessions.send_offline)(
                     self.session,
                     client_id=client_id,
                     name=str(content.get("name", ""))[:120],
@@ -132,16 +146,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                     {"type": "ack", "client_id": client_id, "message": message, "duplicate": duplicate}
                 )
             elif kind == "prechat":
-                await database_sync_to_async(sessions.prechat)(
+                await self._db(sessions.prechat)(
                     self.session,
                     name=str(content.get("name", ""))[:120],
                     contact=str(content.get("contact", ""))[:200],
                 )
                 await self._welcome("state")
             elif kind == "verify":
-                await database_sync_to_async(sessions.verify_code)(
-                    self.session, code=str(content.get("code", ""))[:12]
-                )
+                await self._db(sessions.verify_code)(self.session, code=str(content.get("code", ""))[:12])
                 await self._welcome("state")
         except sessions.WidgetError as err:
             await self._error(err, client_id)

@@ -117,10 +117,11 @@ def public_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             return _error(
                 sessions.WidgetError(_("This site may not use this chat."), code="origin_refused", status=403)
             )
-        try:
-            return _cors(request, channel, view(request, key))
-        except sessions.WidgetError as err:
-            return _cors(request, channel, _error(err))
+        with translation.override(language_of(request)):
+            try:
+                return _cors(request, channel, view(request, key))
+            except sessions.WidgetError as err:
+                return _cors(request, channel, _error(err))
 
     wrapped.__name__ = view.__name__
     return wrapped

@@ -111,7 +111,7 @@
     "#ck-orders{border:1px solid #e5e7eb;border-radius:10px;padding:8px 10px;font-size:13px}",
     "#ck-orders li{margin:2px 0}",
     "#ck-codebar{background:#eff6ff;border-radius:10px;padding:10px;display:flex;flex-direction:column;gap:8px;font-size:13px}",
-    "#ck-error{color:#b91c1c;font-size:13px}",
+    "#ck-error{color:#b91c1c;font-size:13px;padding:4px 16px}",
     "#ck-typing{font-size:12px;color:#6b7280;padding:0 16px 4px}",
     "footer{border-top:1px solid #e5e7eb;padding:8px;display:flex;gap:6px;align-items:flex-end}",
     "footer textarea{resize:none;height:40px}",
@@ -287,6 +287,10 @@
       if (msg.type === "welcome" || msg.type === "state") {
         st = msg;
         setCookie(msg.visitor, 365);
+        if (msg.type === "state") error("");
+        // the loaded history replaces what is shown (a verified claim may bring earlier messages)
+        shown = {};
+        $("#ck-messages").textContent = "";
         msg.history.forEach(function (m) { addMessage(m); });
         render();
         outbox.forEach(function (item) { showPending(item); resend(item); });
@@ -363,7 +367,7 @@
     form.append("token", token);
     form.append("client_id", newId());
     form.append("file", file);
-    fetch(BASE + "/webchat/" + encodeURIComponent(KEY) + "/upload", { method: "POST", body: form })
+    fetch(BASE + "/webchat/" + encodeURIComponent(KEY) + "/upload?lang=" + lang, { method: "POST", body: form })
       .then(function (r) { return r.json(); })
       .then(function (body) {
         if (body.error) error(body.error.message);
