@@ -70,7 +70,7 @@ class Served:
     def codes(self) -> list[str]:
         found = []
         for f in sorted((self.var / "mail").glob("*.log")) + sorted((self.var / "mail").glob("*.eml")):
-            found += re.findall(r"code: (\d{6})", f.read_text(errors="replace"))
+            found += re.findall(r":\s(\d{6})\.", f.read_text(errors="replace"))
         return found
 
 
@@ -277,6 +277,24 @@ def test_screenshots_of_the_conversation_and_the_offline_form_in_both_languages(
     page.click("#ck-skip")
     _send(page, "Здравствуйте! Можно обменять платье на другой размер?")
     expect(page.locator("#ck-messages .msg.inbound[data-id]")).to_have_count(1, timeout=15_000)
+    served.py(
+        "from carekit.channels.adapters.webchat.demo import demo_channel; "
+        "from carekit.conversations.models import InboxSettings; "
+        "InboxSettings.objects.filter(workspace_id=demo_channel().workspace_id).update(attachment_max_bytes=2000)"
+    )
+    page.reload()
+    page.wait_for_selector("#carekit-widget[data-ready='1']", state="attached")
+    page.click("#ck-launcher")
+    expect(page.locator("#ck-messages .msg[data-id]")).to_have_count(1, timeout=15_000)
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 992
+    page.set_input_files(
+        "#ck-file", files=[{"name": "size-chart.png", "mimeType": "image/png", "buffer": png}]
+    )
+    expect(page.locator("#ck-messages .msg .file")).to_contain_text("size-chart.png", timeout=15_000)
+    big = {"name": "photo.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"0" * 3000}
+    page.set_input_files("#ck-file", files=[big])
+    expect(page.locator("#ck-error")).to_contain_text("Файл слишком большой")
+    expect(page.locator("#ck-messages .msg .file")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / "widget-ru-conversation.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(ARTIFACTS / "widget-ru-phone.png"))

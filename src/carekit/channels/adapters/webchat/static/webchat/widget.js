@@ -359,7 +359,8 @@
     input.value = "";
     if (!file || !st) return;
     if (file.size > st.max_upload_bytes) {
-      error(t("too_large", { size: Math.floor(st.max_upload_bytes / 1048576) + " MB" }));
+      var limit = st.max_upload_bytes;
+      error(t("too_large", { size: limit >= 1048576 ? Math.floor(limit / 1048576) + " MB" : Math.floor(limit / 1024) + " KB" }));
       return;
     }
     var form = new FormData();
@@ -395,9 +396,12 @@
         cfg.color = body.color || cfg.color;
         cfg.title = body.title || "";
         paintLabels();
+      })
+      .catch(function () { /* labels fall back to their names; the chat still works */ })
+      .then(function () {
         host.setAttribute("data-ready", "1");
+        connect();
       });
-    connect();
   }
 
   window.Carekit = {
