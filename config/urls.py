@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("carekit.loyalty.urls")),
     path("", include("carekit.conversations.urls")),
     path("channels/email/", include("carekit.channels.adapters.email.urls")),
+    path("", include("carekit.channels.adapters.webchat.urls")),
 ]
 
 if "carekit.core.probe" in settings.INSTALLED_APPS:

@@ -167,3 +167,110 @@ def message_details(workspace_id: int, message_ids: Sequence[str]) -> dict[str, 
         for message_id, lines in provider(workspace_id, message_ids).items():
             out.setdefault(message_id, []).extend(lines)
     return out
+
+
+# --- reads for the web chat widget (carekit.channels.adapters.webchat) ----------------------------
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as the customer may see it (no notes, no internal fields)."""
+
+    message_id: str
+    conversation_id: str
+    customer_id: str
+    thread_key: str
+    channel_ref: str
+    direction: str
+    author_kind: str
+    text: str
+    created_at: datetime
+    attachments: tuple[tuple[str, int], ...]  # (filename, size)
+
+
+def _view(m) -> MessageView:  # a Message with its conversation loaded
+    c = m.conversation
+    return MessageView(
+        m.public_id,
+        c.public_id,
+        c.customer_id,
+        c.thread_key,
+        c.channel_ref,
+        m.direction,
+        m.author_kind,
+        m.text,
+        m.created_at,
+        tuple((a.filename, a.size) for a in m.attachments.all()),
+    )
+
+
+def customer_messages(
+    workspace_id: int, *, channel: str, channel_ref: str, customer_id: str, limit: int = 200
+) -> list[MessageView]:
+    """The customer's messages on one channel instance, oldest first (the newest `limit`)."""
+    from carekit.conversations.models import Message
+
+    rows = list(
+        Message.objects.filter(
+            workspace_id=workspace_id,
+            conversation__channel=channel,
+            conversation__channel_ref=channel_ref,
+            conversation__customer_id=customer_id,
+        )
+        .select_related("conversation")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [_view(m) for m in reversed(rows)]
+
+
+def message_view(workspace_id: int, message_id: str) -> MessageView | None:
+    from carekit.conversations.models import Message
+
+    m = (
+        Message.objects.filter(workspace_id=workspace_id, public_id=message_id)
+        .select_related("conversation")
+        .prefetch_related("attachments")
+        .first()
+    )
+    return _view(m) if m is not None else None
+
+
+def thread_customer(workspace_id: int, *, channel: str, channel_ref: str, thread_key: str) -> str | None:
+    """The customer of the thread's latest conversation (after merges), or None for a new thread."""
+    return (
+        Conversation.objects.filter(
+            workspace_id=workspace_id, channel=channel, channel_ref=channel_ref, thread_key=thread_key
+        )
+        .order_by("-pk")
+        .values_list("customer_id", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_bytes: int
+    allowed_types: tuple[str, ...]
+
+
+def attachment_limits(workspace_id: int) -> AttachmentLimits:
+    from carekit.conversations.models import DEFAULT_ALLOWED_TYPES
+
+    cfg = services.settings_for(workspace_id)
+    return AttachmentLimits(cfg.attachment_max_bytes, tuple(cfg.allowed_types or DEFAULT_ALLOWED_TYPES))
+
+
+def calendar_opening(workspace_id: int, calendar_id: str, *, at: datetime) -> datetime | None:
+    """When the business calendar is next open at or after `at` (`at` itself while open); None for an
+    unknown calendar or one without working time."""
+    from carekit.conversations.business_hours import Calendar, add_business_seconds
+    from carekit.conversations.models import BusinessCalendar
+
+    row = BusinessCalendar.objects.filter(workspace_id=workspace_id, public_id=calendar_id).first()
+    if row is None:
+        return None
+    try:
+        return add_business_seconds(Calendar.of(row.time_zone, row.hours, row.holidays), at, 0)
+    except ValueError:
+        return None
