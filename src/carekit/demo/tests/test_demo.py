@@ -55,10 +55,10 @@ def test_demo_loads_the_shop_once(db, client):
     assert len(first["wardrobe-outlet"]["agents"]) == 4
     shop = first["wardrobe"]
     assert (shop["customers"], len(shop["orders"]), len(shop["conversations"])) == (10, 12, 10)
-    assert ("10234", "shipped") in shop["orders"]
+    assert ("40234", "shipped") in shop["orders"]
     assert [s for s, st in shop["conversations"] if st == "open"] == [
         "Cardigan size",
-        "Где мой заказ 10234?",
+        "Где мой заказ 40234?",
         "Кроссовки SN-077",
     ]
     assert shop["messages"] == 10 + 7  # each thread's first message, and seven answers
