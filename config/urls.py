@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("carekit.ui.urls")),
     path("", include("carekit.loyalty.urls")),
     path("", include("carekit.conversations.urls")),
+    path("channels/email/", include("carekit.channels.adapters.email.urls")),
 ]
 
 if "carekit.core.probe" in settings.INSTALLED_APPS:

@@ -3,12 +3,13 @@ and frozen facts. Functions run inside the caller's transaction (ARCHITECTURE.md
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from carekit.conversations import services, worktasks
-from carekit.conversations.models import Conversation
+from carekit.conversations.enums import DeliveryState
+from carekit.conversations.models import Conversation, Message
 from carekit.conversations.services import Inbound, NewAttachment
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
@@ -93,3 +94,76 @@ def task_create(
         source=source,
     )
     return task.public_id
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    direction: str  # inbound (the customer) | outbound (agent, bot or system)
+    author_kind: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryConversation:
+    conversation_id: str
+    channel: str
+    subject: str
+    status: str
+    last_message_at: datetime
+    messages: tuple[HistoryMessage, ...]
+
+
+def customer_history(
+    workspace_id: int, customer_id: str, *, conversations: int = 10, messages: int = 50
+) -> Sequence[HistoryConversation]:
+    """What the customer may see of their own conversations (the cabinet): messages exchanged with
+    them, newest conversation first, each oldest message first. Internal notes, activity and messages
+    that never left (failed, still queued) are not part of it."""
+    convs = list(
+        Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by(
+            "-last_message_at", "-pk"
+        )[:conversations]
+    )
+    hidden = (DeliveryState.FAILED, DeliveryState.QUEUED, DeliveryState.SENDING)
+    out = []
+    for c in convs:
+        rows = (
+            Message.objects.filter(workspace_id=workspace_id, conversation=c)
+            .exclude(state__in=hidden)
+            .order_by("-pk")
+            .values_list("direction", "author_kind", "text", "created_at")[:messages]
+        )
+        msgs = tuple(HistoryMessage(*r) for r in reversed(rows))
+        out.append(HistoryConversation(c.public_id, c.channel, c.subject, c.status, c.last_message_at, msgs))
+    return out
+
+
+# --- for channel adapters (email): safe text of HTML mail, and per-message details shown to agents ----
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML body, through the inbox's sanitizer rules (scripts and styles dropped)."""
+    from carekit.conversations.sanitize import html_to_text as _html_to_text
+
+    return _html_to_text(html)
+
+
+# A provider returns, for the given message public ids, lines such as ("Cc", "a@example.com") that the
+# agent sees on the message (e.g. the email adapter's From/To/Cc/Bcc). Registered by the adapter.
+_DETAIL_PROVIDERS: list[Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]]] = []
+
+
+def register_message_details(
+    provider: Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]],
+) -> None:
+    if provider not in _DETAIL_PROVIDERS:
+        _DETAIL_PROVIDERS.append(provider)
+
+
+def message_details(workspace_id: int, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for provider in _DETAIL_PROVIDERS:
+        for message_id, lines in provider(workspace_id, message_ids).items():
+            out.setdefault(message_id, []).extend(lines)
+    return out

@@ -26,16 +26,20 @@ from carekit.conversations.models import Activity, AgentState, Conversation, Rou
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
+from carekit.customers import public as customers
 
 FILL_BATCH = 50
 
 
-def rule_matches(rule: RoutingRule, conversation: Conversation, text: str, intent: str) -> bool:
+def rule_matches(
+    rule: RoutingRule, conversation: Conversation, text: str, intent: str, tags: set[str] | None = None
+) -> bool:
+    """`tags`: the conversation's and its customer's tags (the conversation's alone when not given)."""
     if rule.channel and rule.channel != conversation.channel:
         return False
     if rule.language and rule.language != conversation.language:
         return False
-    if rule.tags and not set(rule.tags) <= set(conversation.tags):
+    if rule.tags and not set(rule.tags) <= (tags if tags is not None else set(conversation.tags)):
         return False
     if rule.intent and rule.intent != intent:
         return False
@@ -48,8 +52,12 @@ def rule_matches(rule: RoutingRule, conversation: Conversation, text: str, inten
 
 def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: str = "", at: datetime) -> None:
     """Apply the first matching rule, then try to assign; with no free agent the conversation waits."""
-    rules = RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True)
-    rule = next((r for r in rules if rule_matches(r, conversation, text, intent)), None)
+    rules = list(RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True))
+    tags = set(conversation.tags)
+    if any(r.tags for r in rules):  # the customer's tags count too ("vip" customers to the VIP team)
+        facts = customers.customer_facts(conversation.workspace_id, conversation.customer_id)
+        tags |= set(facts.tags) if facts else set()
+    rule = next((r for r in rules if rule_matches(r, conversation, text, intent, tags)), None)
     if rule is not None:
         if rule.team_id:
             conversation.team_id = rule.team_id

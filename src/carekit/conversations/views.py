@@ -25,6 +25,7 @@ from carekit.accounts import public as accounts
 from carekit.conversations import (
     lifecycle,
     notify,
+    public,
     replies,
     reports,
     routing,
@@ -172,10 +173,15 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
             seen.add(c.shortcut)
             options.append(c)
     me = _me(p, agents)
+    items = selectors.thread(conv)
     return {
         "c": conv,
         "scripts": scripts.scripts_for(conv, me.role if me else ""),
-        "items": selectors.thread(conv),
+        "items": items,
+        # channel details per message (e.g. an email's From/To/Cc/Bcc), from the adapters' providers
+        "details": public.message_details(
+            p.workspace_id, [i.obj.public_id for i in items if i.kind == "message"]
+        ),
         "names": {a.member_id: a.display_name for a in agents},
         "agents": agents,
         "teams": accounts.teams(p.workspace_id),

@@ -146,6 +146,29 @@ def test_auto_away_after_idle_minutes(workspace):
     assert routing.AgentState.objects.get(member_id=a.public_id).presence == Presence.AWAY
 
 
+def test_a_rule_on_tags_matches_the_customers_tags_too(workspace):
+    from carekit.customers.tests.factories import make_customer
+
+    vip_team = _team_of(workspace, [], name="VIP")
+    with transaction.atomic():
+        routing.rule_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="vip",
+            tags=["vip"],
+            team_id=vip_team.public_id,
+            priority="high",
+        )
+    vip = make_customer(workspace, first_name="Vera", tags=["vip"])
+    plain = make_customer(workspace, first_name="Petr")
+    routed = conversation(workspace, customer_id=vip.public_id)
+    other = conversation(workspace, customer_id=plain.public_id)
+    routed.refresh_from_db()
+    other.refresh_from_db()
+    assert (routed.team_id, routed.priority) == (vip_team.public_id, "high")
+    assert (other.team_id, other.priority) == ("", "normal")
+
+
 def test_a_rule_that_requires_a_skill_assigns_only_agents_with_it(workspace):
     expert, novice = add_member(workspace), add_member(workspace)
     team = _team_of(workspace, [expert, novice])
