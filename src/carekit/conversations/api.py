@@ -18,6 +18,7 @@ from carekit.conversations import (
     apichannel,
     delivery,
     lifecycle,
+    notify,
     replies,
     routing,
     selectors,
@@ -551,6 +552,40 @@ def presence_set(request: HttpRequest, body: PresenceIn):
             skills=body.skills,
         )
     return {"member_id": s.member_id, "presence": s.presence, "capacity": s.capacity, "skills": s.skills}
+
+
+class NotificationPreferenceIn(StrictSchema):
+    email: bool = Field(description="Also e-mail inbox notifications (assignment, mention, SLA)")
+    user_id: str | None = Field(
+        default=None, max_length=32, description="Another member's user id (needs inbox:admin)"
+    )
+
+
+class NotificationPreferenceOut(Schema):
+    user_id: str
+    email: bool
+
+
+@router.put(
+    "/inbox/notification-preferences",
+    response=NotificationPreferenceOut,
+    summary="The calling member's inbox notifications: in the app only, or by e-mail too",
+)
+def notification_preference_set(request: HttpRequest, body: NotificationPreferenceIn):
+    from carekit.accounts import public as accounts
+
+    p = need(request, "inbox:read")
+    wanted = body.user_id or p.actor.id
+    if wanted != p.actor.id:
+        need(request, "inbox:admin")
+    me = next((a for a in accounts.agents(p.workspace_id) if a.user_id == wanted), None)
+    if me is None:
+        raise NotFound("Name a member of this workspace (user_id).", field="user_id")
+    with transaction.atomic(durable=True):
+        row = notify.preference_set(
+            actor=p.actor, workspace=_ws(p.workspace_id), user_id=me.user_id, email=body.email
+        )
+    return {"user_id": row.user_id, "email": row.email}
 
 
 class SearchHit(Schema):

@@ -157,6 +157,8 @@ TEMPLATES: dict[str, dict[str, Any]] = {
                         "steps": [
                             "Confirm the order and the problem",
                             "Offer a fix within your compensation limit",
+                            {"text": "Apologise with 300 points", "points": 300},
+                            {"text": "Compensate a serious failure with 1000 points", "points": 1000},
                         ],
                         "max_compensation_by_role": {"agent": 300, "supervisor": 1000},
                     },

@@ -1,6 +1,7 @@
-"""The interface conversation actions call. The inbox context implements `InboxPort` and registers it
-through `scenarios.public.register_inbox_port`; until then `LocalInbox` keeps tasks and team
-notifications in this context and reports conversation actions as skipped."""
+"""The interface conversation actions call. The inbox context implements `InboxPort`
+(`conversations/automation.py`) and registers it at start-up through `scenarios.public.register_inbox_port`;
+without an inbox, `LocalInbox` keeps tasks and team notifications in this context and reports
+conversation actions as skipped."""
 
 from __future__ import annotations
 

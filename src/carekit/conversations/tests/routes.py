@@ -67,6 +67,14 @@ def _delivered(own, other) -> RouteCall:
     return RouteCall(f"/inbox/api-channels/{_channel(other).public_id}/messages/msg_x/delivered")
 
 
+@route_case("PUT", "/inbox/notification-preferences", scope="inbox:read")
+def _notification_preferences(own, other) -> RouteCall:
+    member = add_member(own)
+    return RouteCall(
+        "/inbox/notification-preferences", {"email": True, "user_id": member.user.public_id}, kind="plain"
+    )
+
+
 @route_case("GET", "/inbox/conversations", scope="inbox:read")
 def _conversations(own, other) -> RouteCall:
     mine, theirs = conversation(own), conversation(other)

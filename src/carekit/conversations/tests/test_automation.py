@@ -18,6 +18,7 @@ from carekit.conversations.models import AutomationEffect, Conversation, Note, S
 from carekit.conversations.tests.factories import inbound
 from carekit.core.errors import Conflict
 from carekit.core.ids import new_public_id
+from carekit.core.realtime.models import Notification
 from carekit.loyalty import public as loyalty
 from carekit.loyalty.services import programs
 from carekit.scenarios import dryrun, ports
@@ -95,6 +96,12 @@ def _playbook() -> dict:
                 "type": "action",
                 "action": "task.create",
                 "params": {"title": "Call the carrier", "due_in": "4h"},
+                "next": "notify",
+            },
+            "notify": {
+                "type": "action",
+                "action": "team.notify",
+                "params": {"team": "claims", "title": "A lost parcel"},
                 "next": "end",
             },
         },
@@ -121,6 +128,7 @@ def test_a_scenario_run_creates_assigns_tags_notes_and_suggests_a_script(
         ("note", "done"),
         ("script", "done"),
         ("task", "done"),
+        ("notify", "done"),
     ]
     conv = Conversation.objects.get(workspace=workspace, customer_id=cid)
     assert (conv.subject, conv.channel, conv.status) == (
@@ -145,7 +153,9 @@ def test_a_scenario_run_creates_assigns_tags_notes_and_suggests_a_script(
         conv.pk,
         AT + timedelta(hours=4),
     )
-    assert AutomationEffect.objects.filter(workspace=workspace).count() == 7
+    notices = Notification.objects.filter(workspace=workspace, kind="conversations.team_notice")
+    assert [(n.user_id, n.params["title"]) for n in notices] == [(agent.user.public_id, "A lost parcel")]
+    assert AutomationEffect.objects.filter(workspace=workspace).count() == 8
 
     # A retried step (same idempotency key) acts once.
     step = run.trace.get(step="tag")

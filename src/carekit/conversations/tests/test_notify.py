@@ -79,3 +79,30 @@ def test_members_who_chose_email_get_mails_for_assignment_mention_and_sla(
     assert list(Notification.objects.filter(user_id=boris.user.public_id).values_list("kind", flat=True)) == [
         "conversations.mentioned"
     ]
+
+
+def test_a_member_sets_the_preference_on_the_inbox_page_and_a_token_cannot(workspace, api):
+    from django.test import Client
+
+    from carekit.conversations.models import NotificationPreference
+
+    member = add_member(workspace)
+    client = Client()
+    client.force_login(member.user)
+    session = client.session
+    session["carekit_workspace"] = workspace.public_id
+    session.save()
+    assert 'value="0" selected' in client.get("/inbox/").content.decode()
+    assert client.post("/inbox/notifications/", {"email": "1"}).status_code == 302
+    assert notify.wants_email(workspace.pk, member.user.public_id) is True
+    assert 'value="1" selected' in client.get("/inbox/").content.decode()
+    client.post("/inbox/notifications/", {"email": "0"})
+    assert notify.wants_email(workspace.pk, member.user.public_id) is False
+
+    refused = api.put("/inbox/notification-preferences", {"email": True})  # a token is no member
+    assert refused.status_code == 404
+    assert NotificationPreference.objects.filter(workspace=workspace).count() == 1
+    other = add_member(workspace)
+    named = api.put("/inbox/notification-preferences", {"email": True, "user_id": other.user.public_id})
+    assert named.json() == {"user_id": other.user.public_id, "email": True}
+    assert notify.wants_email(workspace.pk, other.user.public_id) is True
