@@ -59,9 +59,22 @@ def _understood(data: dict) -> public.Understanding:
     return public.Understanding(**{**data, "entities": ents})
 
 
-def _summary_lines(d: Dialogue, reason: str) -> list[str]:
-    turns = [_understood(t) for t in d.turns]
-    return public.summarize(turns, reason=reason, collected=d.collected, answered=d.answered).lines()
+def _summary(d: Dialogue, reason: str) -> dict:
+    """The pinned summary as data: the inbox renders it in the agent's language."""
+    s = public.summarize(
+        [_understood(t) for t in d.turns],
+        reason=reason,
+        collected={k: str(v) for k, v in d.collected.items()},
+        answered=d.answered,
+    )
+    return {
+        "intent": s.intent or "",
+        "language": s.language,
+        "sentiment": s.sentiment,
+        "entities": [[e.kind, e.value] for e in s.entities],
+        "collected": [list(kv) for kv in s.collected],
+        "answers": list(s.bot_answers),
+    }
 
 
 class Conversation:
@@ -134,8 +147,7 @@ class Conversation:
             workspace_id=d.workspace_id,
             conversation_id=d.conversation_id,
             reason=reason,
-            title=_("Bot summary"),
-            lines=_summary_lines(d, reason),
+            summary=_summary(d, reason),
             team_id=self._settings().handoff_team_id if self._settings() else "",
         )
         emit(

@@ -169,11 +169,11 @@ def bot_handoff(
     workspace_id: int,
     conversation_id: str,
     reason: str,
-    title: str,
-    lines: Sequence[str],
+    summary: dict,
     team_id: str = "",
 ) -> None:
-    """The bot lets go: the summary is pinned above the transcript and routing assigns a person."""
+    """The bot lets go: its summary (intent, entities, collected fields, answers) is pinned above the
+    transcript (`_pinned.html`) and routing assigns a person."""
     from django.utils import timezone
 
     from carekit.conversations import lifecycle, routing
@@ -182,7 +182,7 @@ def bot_handoff(
     at = timezone.now()
     conv = _held(workspace_id, conversation_id)
     conv.bot_active = False
-    conv.pinned = {"title": title, "lines": list(lines), "by": "bot", "reason": reason, "at": at.isoformat()}
+    conv.pinned = {**summary, "by": "bot", "reason": reason, "at": at.isoformat()}
     conv.save(update_fields=["bot_active", "pinned"])
     services._activity(conv, ActivityKind.TRANSFERRED, actor, at, handoff=reason, team_id=team_id)
     services._event(conv, "handed_off", actor, at, reason=reason, team_id=team_id)

@@ -61,8 +61,10 @@ def order(workspace: Workspace, customer_id: str, number: str = "10234", **kw) -
                 currency="RUB",
                 total=Decimal("5990"),
                 customer_id=customer_id,
-                items=[ItemInput("DR-1", 1, "4990", name="Платье льняное", category="dresses"),
-                       ItemInput("BL-2", 1, "1000", name="Ремень", category="belts")],
+                items=[
+                    ItemInput("DR-1", 1, "4990", name="Платье льняное", category="dresses"),
+                    ItemInput("BL-2", 1, "1000", name="Ремень", category="belts"),
+                ],
                 **data,
             ),
         )
@@ -88,7 +90,9 @@ class Chat:
 
     def bot(self) -> list[Message]:
         return list(
-            Message.objects.filter(conversation__public_id=self.conversation_id, author_kind="bot").order_by("pk")
+            Message.objects.filter(conversation__public_id=self.conversation_id, author_kind="bot").order_by(
+                "pk"
+            )
         )
 
     def last(self) -> Message:

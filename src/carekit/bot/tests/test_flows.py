@@ -4,12 +4,27 @@ handler runs after commit and its reply is stored (author kind bot) and sent thr
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django.test import Client
+
+from carekit.accounts.enums import Role
+from carekit.conversations import routing
+from carekit.testing.tenants import SYSTEM, add_member
 
 from carekit.bot.models import Dialogue, Turn
 from carekit.bot.tests import flows
 from carekit.customers.models import Return
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
+
+
+def _client(member, workspace) -> Client:
+    c = Client()
+    c.force_login(member.user)
+    s = c.session
+    s["carekit_workspace"] = workspace.public_id
+    s.save()
+    return c
 
 
 @pytest.fixture
@@ -44,7 +59,9 @@ def test_the_same_from_an_unverified_customer_reveals_nothing(chat, workspace):
     c = chat(ref="stranger")
     c.send("где мой заказ 10234")
     [reply] = c.bot()
-    assert "TRK" not in reply.text and "10234" not in reply.text and "Отправлен" not in reply.text
+    assert "TRK" not in reply.text
+    assert "10234" not in reply.text
+    assert "Отправлен" not in reply.text
     assert reply.text.startswith("Чтобы показать данные заказа")
     assert reply.data["quick_replies"] == [{"title": "Позвать человека", "payload": "/operator"}]
     assert Dialogue.objects.get(workspace=workspace).flow == "verify"
@@ -60,16 +77,30 @@ def test_a_return_starts(chat, workspace):
     assert c.last().text.startswith("Я оформил возврат «Платье льняное» из заказа 10234")
 
 
-def test_asking_for_an_operator_hands_off_with_the_summary_pinned(chat, workspace, client):
+def test_asking_for_an_operator_hands_off_with_the_summary_pinned(chat, workspace):
+    agent = add_member(workspace, Role.AGENT)
+    with transaction.atomic():
+        routing.presence_set(actor=SYSTEM, workspace=workspace, member_id=agent.public_id, presence="online")
     cid = flows.customer(workspace, verified=True)
     c = chat(customer_id=cid)
+    c.send("где мой заказ 10234")
+    # an agent is online, but the bot holds the conversation
+    assert (c.conversation().bot_active, c.conversation().assignee_id) == (True, "")
     c.send("позовите оператора")
     conv = c.conversation()
-    assert conv.bot_active is False
+    assert (conv.bot_active, conv.assignee_id) == (False, agent.public_id)
     assert conv.pinned["reason"] == "requested"
-    assert conv.pinned["lines"][0] == "Причина: requested"
+    assert conv.pinned["intent"] == "order_status"
+    assert conv.pinned["entities"] == [["order_number", "10234"]]
+    assert conv.pinned["collected"] == [["order_number", "10234"]]
+    assert len(conv.pinned["answers"]) == 2
     d = Dialogue.objects.get(workspace=workspace)
     assert (d.state, d.handoff_reason) == ("handed_off", "requested")
+    page = _client(agent, workspace).get(f"/inbox/c/{conv.public_id}/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.index('id="pinned-summary"') < html.index('id="thread"')
+    assert "Клиент попросил человека" in html or "The customer asked for a person" in html
     # the bot stays silent afterwards
     c.send("алло?")
-    assert len(c.bot()) == 1
+    assert len(c.bot()) == 2
