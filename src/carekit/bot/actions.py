@@ -132,8 +132,13 @@ def free_slots(workspace_id: int, now: datetime | None = None) -> list[Consultat
     )
 
 
+def when(at: datetime) -> str:
+    """One unambiguous format in both languages (and no trailing dot to clash with a sentence's)."""
+    return formats.date_format(timezone.localtime(at), "d.m.Y H:i")
+
+
 def slot_label(slot: ConsultationSlot) -> str:
-    return formats.date_format(timezone.localtime(slot.starts_at), "DATETIME_FORMAT")
+    return when(slot.starts_at)
 
 
 def booking_offer(workspace_id: int) -> Reply:

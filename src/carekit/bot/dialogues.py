@@ -10,7 +10,7 @@ Quick replies travel in the outbound message's `data["quick_replies"]`; a button
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -36,6 +36,8 @@ YES = re.compile(r"^\s*(да|ага|конечно|согласн\w*|хорош�
 NO = re.compile(r"^\s*(нет|не помогло|no|nope)\b", re.IGNORECASE)
 EXCHANGE = re.compile(r"обмен|exchange", re.IGNORECASE)
 NUMBER = re.compile(r"\d{1,3}")
+# Below this confidence an in-scope guess is treated as not understood (asked again, then handed off).
+LOW_CONFIDENCE = 0.35
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 
@@ -170,7 +172,7 @@ class Conversation:
     def _when(at: object) -> str:
         if at is None:
             return _("the next working day")
-        return formats.date_format(timezone.localtime(at), "DATETIME_FORMAT")  # type: ignore[arg-type]
+        return actions.when(at)  # type: ignore[arg-type]
 
     # --- the waiting question ---------------------------------------------------------------------
 
@@ -357,11 +359,13 @@ class Conversation:
         )
 
 
-def _record(d: Dialogue, u: public.Understanding) -> None:
+def _record(d: Dialogue, u: public.Understanding, text: str) -> None:
     turn = asdict(u)
     turn["entities"] = [asdict(e) for e in u.entities]
     d.turns = ([*d.turns, turn])[-MAX_TURNS_KEPT:]
-    d.language = u.language if u.language in ("ru", "en") else d.language
+    # A button's payload or a bare number says nothing about the customer's language.
+    if u.language in ("ru", "en") and not text.startswith("/") and len(WORD.findall(text)) >= 1:
+        d.language = u.language
 
 
 def handle(workspace_id: int, message_id: str) -> str | None:
@@ -389,7 +393,7 @@ def handle(workspace_id: int, message_id: str) -> str | None:
     if d.state == DialogueState.RESOLVED:  # the customer wrote again: the dialogue goes on
         d.state = DialogueState.ACTIVE
     u = public.understand(workspace_id, m.text, default_language=d.language)
-    _record(d, u)
+    _record(d, u, m.text)
     with translation.override(d.language):
         conv = Conversation(d, m.text.strip(), u)
         _decide(conv)
@@ -420,13 +424,16 @@ def _decide(conv: Conversation) -> None:
         if reply is not None:
             conv.say(reply, "action", "exchange_accepted")
             return
+    low = not u.out_of_scope and u.confidence < LOW_CONFIDENCE and u.intent != "human_handoff"
+    if low:
+        u = conv.u = replace(u, out_of_scope=True)
     hits = public.kb_answer(d.workspace_id, text, u.language) if text else []
     decision = public.decide(u, hits, misunderstood_before=d.misunderstood)
     if decision.kind == "handoff":
         if decision.reason == "human_only" and "details" not in d.collected:
             conv.ask_details(decision.reason)
         else:
-            conv.handoff(decision.reason)
+            conv.handoff("low_confidence" if low and decision.reason == "misunderstood" else decision.reason)
         return
     if decision.kind == "clarify":
         conv.clarify()
