@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, replace
 
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from carekit.bot import actions, public
@@ -22,6 +22,7 @@ from carekit.bot.models import BotSettings, Dialogue, Turn
 from carekit.bot.policy import ACTIONS
 from carekit.conversations import public as conversations
 from carekit.core.events import Actor, emit
+from carekit.core.models import Workspace
 from carekit.customers import public as customers
 
 ACTOR = Actor.system("bot")
@@ -386,7 +387,13 @@ def handle(workspace_id: int, message_id: str) -> str | None:
     d, _created = Dialogue.objects.select_for_update().get_or_create(
         workspace_id=workspace_id,
         conversation_id=c.conversation_id,
-        defaults={"customer_id": c.customer_id, "channel": c.channel, "language": c.language or "en"},
+        defaults={
+            "customer_id": c.customer_id,
+            "channel": c.channel,
+            # Until the customer writes words, the bot speaks the conversation's or workspace's language.
+            "language": c.language
+            or Workspace.objects.values_list("default_language", flat=True).get(pk=workspace_id),
+        },
     )
     if d.state == DialogueState.HANDED_OFF:
         return None

@@ -8,12 +8,11 @@ from django.db import transaction
 from django.test import Client
 
 from carekit.accounts.enums import Role
-from carekit.conversations import routing
-from carekit.testing.tenants import SYSTEM, add_member
-
 from carekit.bot.models import Dialogue, Turn
 from carekit.bot.tests import flows
+from carekit.conversations import routing
 from carekit.customers.models import Return
+from carekit.testing.tenants import SYSTEM, add_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

@@ -5,7 +5,7 @@ hours, quick replies reaching the channel, the widget's channel, and the learnin
 from __future__ import annotations
 
 import json
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
