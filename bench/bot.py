@@ -30,7 +30,7 @@ DIALOGUES: list[tuple[str, list[tuple[str, str]]]] = [
     ("verified", [("хочу вернуть платье", "action"), ("спасибо", "reply")]),
     ("visitor", [("позовите оператора", "handoff")]),
     ("visitor", [("hi", "reply"), ("what are your opening hours", "answer"), ("yes", "reply")]),
-    ("verified", [("товар пришёл с браком", "flow"), ("заказ 10234, шов разошёлся", "handoff")]),
+    ("verified", [("товар пришёл с браком", "flow"), ("заказ 10234, шов разошёлся", "handoff")]),  # noqa: RUF001
     ("visitor", [("это ужасно, третий раз пишу, верните деньги немедленно", "handoff")]),
     ("visitor", [("как стирать шерстяной свитер", "answer"), ("да", "reply")]),
     ("visitor", [("расскажи анекдот", "clarify"), ("какая погода в париже", "handoff")]),

@@ -43,9 +43,12 @@ WORD = re.compile(r"[^\W\d_]{4,}")
 
 
 def bot_enabled(workspace_id: int, channel: str) -> bool:
-    row = BotSettings.objects.filter(workspace_id=workspace_id).values_list("enabled_channels", flat=True)
-    channels = row.first()
-    return bool(channels) and channel in channels
+    channels = (
+        BotSettings.objects.filter(workspace_id=workspace_id)
+        .values_list("enabled_channels", flat=True)
+        .first()
+    )
+    return bool(channels) and channel in (channels or [])
 
 
 def _menu() -> tuple[QuickReply, ...]:
@@ -145,13 +148,14 @@ class Conversation:
             timezone.now(),
             "",
         )
+        settings = self._settings()
         conversations.bot_handoff(
             actor=ACTOR,
             workspace_id=d.workspace_id,
             conversation_id=d.conversation_id,
             reason=reason,
             summary=_summary(d, reason),
-            team_id=self._settings().handoff_team_id if self._settings() else "",
+            team_id=settings.handoff_team_id if settings else "",
         )
         emit(
             workspace_id=d.workspace_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
@@ -33,8 +34,9 @@ def measures(workspace_id: int, *, days: int = 14, now: datetime | None = None) 
     `pending_window` of them are younger than 72 hours and may still be reopened."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
-    rows = list(
-        Dialogue.objects.filter(workspace_id=workspace_id, created_at__gte=since).values(
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in Dialogue.objects.filter(workspace_id=workspace_id, created_at__gte=since).values(
             "created_at",
             "state",
             "resolved_by_bot",
@@ -43,14 +45,16 @@ def measures(workspace_id: int, *, days: int = 14, now: datetime | None = None) 
             "resolved_at",
             "handoff_reason",
         )
-    )
+    ]
     total = len(rows)
 
-    def contained(r: dict) -> bool:
-        return r["state"] == DialogueState.RESOLVED and r["resolved_by_bot"] and not r["reopened"]
+    def contained(r: dict[str, Any]) -> bool:
+        return r["state"] == DialogueState.RESOLVED and bool(r["resolved_by_bot"]) and not r["reopened"]
 
     n_contained = sum(contained(r) for r in rows)
-    pending = sum(contained(r) and r["resolved_at"] and r["resolved_at"] > now - REOPEN_WINDOW for r in rows)
+    pending = sum(
+        contained(r) and r["resolved_at"] is not None and r["resolved_at"] > now - REOPEN_WINDOW for r in rows
+    )
     handed = [r for r in rows if r["handed_off_at"] is not None]
     reasons: dict[str, int] = {}
     for r in handed:
