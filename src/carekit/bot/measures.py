@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from carekit.bot.enums import DialogueState
 from carekit.bot.handlers import REOPEN_WINDOW
@@ -116,9 +117,20 @@ def day_bars(series: list[Day]) -> list[dict]:
     return out
 
 
+REASON_LABELS = {
+    "requested": _("Asked for a person"),
+    "negative_sentiment": _("Upset customer"),
+    "human_only": _("Needs a person (complaint)"),
+    "misunderstood": _("Not understood twice"),
+    "low_confidence": _("Low confidence twice"),
+    "not_helped": _("Answer did not help"),
+    "after_hours": _("Outside business hours"),
+}
+
+
 def reason_bars(reasons: dict[str, int]) -> list[dict]:
     peak = max(reasons.values(), default=0) or 1
     return [
-        {"reason": r, "n": n, "w": round(300 * n / peak), "y": i * 26}
+        {"reason": r, "label": REASON_LABELS.get(r, r), "n": n, "w": round(300 * n / peak), "y": i * 26}
         for i, (r, n) in enumerate(reasons.items())
     ]
