@@ -21,6 +21,7 @@ from carekit.bot.enums import DialogueState
 from carekit.bot.models import BotSettings, Dialogue, Turn
 from carekit.bot.policy import ACTIONS
 from carekit.conversations import public as conversations
+from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
 from carekit.customers import public as customers
@@ -37,9 +38,12 @@ YES = re.compile(r"^\s*(да|ага|конечно|согласн\w*|хорош�
 NO = re.compile(r"^\s*(нет|не помогло|no|nope)\b", re.IGNORECASE)
 EXCHANGE = re.compile(r"обмен|exchange", re.IGNORECASE)
 NUMBER = re.compile(r"\d{1,3}")
+CODE = re.compile(r"\d{6}")
 # Below this confidence an in-scope guess is treated as not understood (asked again, then handed off).
 LOW_CONFIDENCE = 0.35
-WORD = re.compile(r"[^\W\d_]{4,}")
+WORD = re.compile(r"[^\W\d_]{2,}")
+EMAIL = re.compile(r"\S+@\S+")
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 
 def bot_enabled(workspace_id: int, channel: str) -> bool:
@@ -70,7 +74,7 @@ def _summary(d: Dialogue, reason: str) -> dict:
     s = public.summarize(
         [_understood(t) for t in d.turns],
         reason=reason,
-        collected={k: str(v) for k, v in d.collected.items()},
+        collected={k: str(v) for k, v in d.collected.items() if k != "claim_id"},
         answered=d.answered,
     )
     return {
@@ -201,10 +205,7 @@ class Conversation:
                 self.say(reply, "action", "book_consultation")
                 return True
         elif flow == "verify":
-            if customers.identity_verified(d.workspace_id, d.customer_id):
-                d.verified = True
-                self.act(d.pending_intent or "order_status")
-                return True
+            return self._verify_step(text)
         elif flow == "details":
             d.collected["details"] = text[:500]
             self.handoff(d.collected.pop("handoff_reason", "human_only"))
@@ -219,6 +220,48 @@ class Conversation:
             self.say(Reply(_("Please send a phone number or an e-mail address.")), "flow", "after_hours")
             return True
         return False
+
+    def _verify_step(self, text: str) -> bool:
+        """Proof of identity: a one-time code to an email or phone the customer sends here (a claim in
+        customers), or a sign-in on the host site meanwhile (a signed token verifies the identity)."""
+        d = self.d
+        if customers.identity_verified(d.workspace_id, d.customer_id):
+            d.verified = True
+            self.act(d.pending_intent or "order_status")
+            return True
+        claim_id = str(d.collected.get("claim_id", ""))
+        if claim_id and CODE.fullmatch(text):
+            owner = customers.verification_check(
+                actor=ACTOR, workspace_id=d.workspace_id, claim_id=claim_id, code=text
+            )
+            if owner is None:
+                d.flow = "verify"
+                self.say(Reply(_("The code is not correct or has expired.")), "flow", "verify")
+                return True
+            d.customer_id, d.verified = owner, True
+            d.collected.pop("claim_id")
+            self.u = replace(self.u, entities=())  # the code is not an order number
+            self.act(d.pending_intent or "order_status")
+            return True
+        contact = next((e for e in self.u.entities if e.kind in ("email", "phone")), None)
+        if contact is None:
+            return False
+        d.flow = "verify"
+        try:
+            d.collected["claim_id"] = customers.verification_start(
+                actor=ACTOR,
+                workspace_id=d.workspace_id,
+                customer_id=d.customer_id,
+                kind=contact.kind,
+                value=contact.value,
+            )
+        except DomainError:
+            self.say(
+                Reply(_("I cannot send a code to this address. Please try another one.")), "flow", "verify"
+            )
+            return True
+        self.say(Reply(_("I have sent a one-time code there. Please send it here.")), "flow", "verify")
+        return True
 
     def _size_step(self, text: str) -> bool:
         d = self.d
@@ -273,7 +316,7 @@ class Conversation:
                 Reply(
                     _(
                         "To show order details I need to make sure it is you. Please sign in on our "
-                        "site and open the chat there, or ask for a one-time code to your e-mail."
+                        "site and open the chat there, or send your e-mail or phone here for a one-time code."
                     ),
                     (QuickReply(_("Talk to a person"), "/operator"),),
                 ),
@@ -368,9 +411,14 @@ def _record(d: Dialogue, u: public.Understanding, text: str) -> None:
     turn = asdict(u)
     turn["entities"] = [asdict(e) for e in u.entities]
     d.turns = ([*d.turns, turn])[-MAX_TURNS_KEPT:]
-    # A button's payload or a bare number says nothing about the customer's language.
-    if u.language in ("ru", "en") and not text.startswith("/") and len(WORD.findall(text)) >= 1:
-        d.language = u.language
+    # The reply language follows the words the customer writes: a button's payload, a number, an
+    # e-mail address or a tie says nothing, and the dialogue keeps its language.
+    if not text.startswith("/"):
+        words = WORD.findall(EMAIL.sub(" ", text))
+        cyrillic = sum(bool(CYRILLIC.search(w)) for w in words)
+        latin = len(words) - cyrillic
+        if cyrillic != latin:
+            d.language = "ru" if cyrillic > latin else "en"
 
 
 def handle(workspace_id: int, message_id: str) -> str | None:
@@ -404,6 +452,8 @@ def handle(workspace_id: int, message_id: str) -> str | None:
     if d.state == DialogueState.RESOLVED:  # the customer wrote again: the dialogue goes on
         d.state = DialogueState.ACTIVE
     u = public.understand(workspace_id, m.text, default_language=d.language)
+    if d.flow == "verify" and CODE.fullmatch(m.text.strip()):
+        u = replace(u, entities=())  # a one-time code: never an order number, never in the summary
     _record(d, u, m.text)
     with translation.override(d.language):
         conv = Conversation(d, m.text.strip(), u)

@@ -491,3 +491,34 @@ def recent_return_order(workspace_id: int, customer_id: str, since: datetime) ->
         .values_list("order__public_id", flat=True)
         .first()
     )
+
+
+def verification_start(*, actor: Actor, workspace_id: int, customer_id: str, kind: str, value: str) -> str:
+    """Send a one-time code to an email or phone the customer typed in a conversation; returns the
+    claim id. Nothing of the profile holding that contact is revealed until the code is entered.
+    Raises InvalidValue/DomainError (bad contact, no sender, too many codes)."""
+    from carekit.customers.claims import claim_start
+
+    c = Customer.objects.get(workspace_id=workspace_id, public_id=customer_id)
+    started = claim_start(
+        actor=actor,
+        workspace=Workspace.objects.get(pk=workspace_id),
+        visitor_kind="",
+        visitor_value="",
+        kind=kind,
+        value=value,
+        claimant=c,
+    )
+    return started.claim.public_id
+
+
+def verification_check(*, actor: Actor, workspace_id: int, claim_id: str, code: str) -> str | None:
+    """The customer id the conversation now belongs to (verified), or None for a wrong/expired code."""
+    from carekit.customers.claims import claim_verify
+    from carekit.customers.models import Claim
+
+    claim = Claim.objects.filter(workspace_id=workspace_id, public_id=claim_id).first()
+    if claim is None:
+        return None
+    done = claim_verify(actor=actor, workspace=Workspace.objects.get(pk=workspace_id), claim=claim, code=code)
+    return done.customer.public_id if done.customer is not None else None

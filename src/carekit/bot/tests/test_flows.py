@@ -103,3 +103,46 @@ def test_asking_for_an_operator_hands_off_with_the_summary_pinned(chat, workspac
     # the bot stays silent afterwards
     c.send("алло?")
     assert len(c.bot()) == 2
+
+
+def test_a_one_time_code_verifies_the_customer_and_the_status_follows(chat, workspace):
+    from carekit.customers.models import Identity
+    from carekit.testing.outbound import recording
+
+    owner = flows.customer(workspace, verified=False, ref="shop-1")
+    with transaction.atomic():
+        Identity.objects.create(
+            workspace=workspace, customer=flows.customer_row(owner), kind="email", value="olga@example.com"
+        )
+    flows.order(workspace, owner)
+    c = chat(ref="stranger")
+    c.send("где мой заказ 10234")
+    with recording("email") as sent:
+        c.send("мой email olga@example.com")
+    assert c.last().text == "Я отправил одноразовый код туда. Пришлите его сюда."
+    assert "TRK" not in c.last().text
+    [code_mail] = sent.sent
+    assert code_mail.to == "olga@example.com"
+    code = next(w for w in code_mail.body.replace(".", " ").split() if w.isdigit() and len(w) == 6)
+    c.send("000000" if code != "000000" else "111111")
+    assert c.last().text == "Код неверен или срок его действия истёк."
+    c.send(code)
+    assert c.last().text.startswith("Заказ 10234: Отправлен.")
+    d = Dialogue.objects.get(workspace=workspace)
+    assert (d.customer_id, d.verified) == (owner, True)
+
+
+def test_a_host_token_proves_the_identity(workspace):
+    from carekit.customers import public as customers
+    from carekit.customers.claims import host_token_sign
+    from carekit.customers.services import settings_for
+
+    owner = flows.customer(workspace, verified=False, ref="shop-2")
+    token = host_token_sign(settings_for(workspace.pk).identity_secret, kind="external", value="shop-2")
+    assert customers.identity_verified(workspace.pk, owner) is False
+    with transaction.atomic():
+        r = customers.resolve(
+            actor=SYSTEM, workspace_id=workspace.pk, kind="visitor", value="vis-9", host_token=token
+        )
+    assert r.customer_id == owner
+    assert customers.identity_verified(workspace.pk, owner) is True
