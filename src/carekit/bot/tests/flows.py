@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from carekit.bot import services
@@ -100,6 +101,16 @@ class Chat:
 
     def conversation(self) -> Conversation:
         return Conversation.objects.get(public_id=self.conversation_id)
+
+
+def signed_in(member, workspace: Workspace, language: str = "en") -> Client:
+    """A browser session of a workspace member (the pages' tests)."""
+    c = Client(headers={"accept-language": language})
+    c.force_login(member.user)
+    s = c.session
+    s["carekit_workspace"] = workspace.public_id
+    s.save()
+    return c
 
 
 def customer_row(customer_id: str) -> Customer:

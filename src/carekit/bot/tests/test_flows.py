@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
-from django.test import Client
 
 from carekit.accounts.enums import Role
 from carekit.bot.models import Dialogue, Turn
@@ -15,15 +14,6 @@ from carekit.customers.models import Return
 from carekit.testing.tenants import SYSTEM, add_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
-
-
-def _client(member, workspace) -> Client:
-    c = Client()
-    c.force_login(member.user)
-    s = c.session
-    s["carekit_workspace"] = workspace.public_id
-    s.save()
-    return c
 
 
 @pytest.fixture
@@ -95,7 +85,7 @@ def test_asking_for_an_operator_hands_off_with_the_summary_pinned(chat, workspac
     assert len(conv.pinned["answers"]) == 2
     d = Dialogue.objects.get(workspace=workspace)
     assert (d.state, d.handoff_reason) == ("handed_off", "requested")
-    page = _client(agent, workspace).get(f"/inbox/c/{conv.public_id}/")
+    page = flows.signed_in(agent, workspace).get(f"/inbox/c/{conv.public_id}/")
     html = page.content.decode()
     assert page.status_code == 200
     assert html.index('id="pinned-summary"') < html.index('id="thread"')

@@ -7,24 +7,15 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.utils import timezone
 
 from carekit.accounts.enums import Role
 from carekit.bot import measures, services
 from carekit.bot.models import BotModel, BotSettings, Dialogue, TrainingExample, Turn
+from carekit.bot.tests import flows
 from carekit.testing.tenants import SYSTEM, add_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
-
-
-def _client(member, workspace, language="en") -> Client:
-    c = Client(headers={"accept-language": language})
-    c.force_login(member.user)
-    s = c.session
-    s["carekit_workspace"] = workspace.public_id
-    s.save()
-    return c
 
 
 def _dialogues(workspace):
@@ -76,7 +67,7 @@ def test_measures(workspace):
 )
 def test_measures_page(workspace, language, title):
     _dialogues(workspace)
-    page = _client(add_member(workspace, Role.AGENT), workspace, language).get("/bot/")
+    page = flows.signed_in(add_member(workspace, Role.AGENT), workspace, language).get("/bot/")
     html = page.content.decode()
     assert page.status_code == 200
     assert title in html
@@ -92,7 +83,7 @@ def test_review_suggestions(workspace):
         b = services.example_add(
             actor=SYSTEM, workspace=workspace, text="фывапролдж", intent="out_of_scope", source="suggested"
         )
-    boss = _client(add_member(workspace, Role.SUPERVISOR), workspace)
+    boss = flows.signed_in(add_member(workspace, Role.SUPERVISOR), workspace)
     page = boss.get("/bot/learning/").content.decode()
     assert page.count("data-example=") == 2
     assert (
@@ -109,14 +100,14 @@ def test_review_suggestions(workspace):
         ("out_of_scope", "rejected"),
     ]
     # an agent reads but may not review
-    agent = _client(add_member(workspace, Role.AGENT), workspace)
+    agent = flows.signed_in(add_member(workspace, Role.AGENT), workspace)
     assert (
         agent.post(f"/bot/learning/examples/{b.public_id}/review/", {"decision": "accept"}).status_code == 403
     )
 
 
 def test_retrain_in_the_background_then_roll_back(workspace, django_capture_on_commit_callbacks):
-    boss = _client(add_member(workspace, Role.SUPERVISOR), workspace)
+    boss = flows.signed_in(add_member(workspace, Role.SUPERVISOR), workspace)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             assert boss.post("/bot/learning/retrain/").status_code == 302
@@ -139,13 +130,17 @@ def test_progress_is_polled_while_training(workspace):
     with transaction.atomic():
         m = services.model_request(actor=SYSTEM, workspace=workspace)
         services.model_set_progress(model=m, percent=10)
-    html = _client(add_member(workspace, Role.AGENT), workspace).get("/bot/learning/models/").content.decode()
+    html = (
+        flows.signed_in(add_member(workspace, Role.AGENT), workspace)
+        .get("/bot/learning/models/")
+        .content.decode()
+    )
     assert 'hx-trigger="every 2s"' in html
     assert '<progress max="100" value="10">' in html
 
 
 def test_settings_turn_the_bot_on_for_channels(workspace):
-    boss = _client(add_member(workspace, Role.SUPERVISOR), workspace)
+    boss = flows.signed_in(add_member(workspace, Role.SUPERVISOR), workspace)
     assert (
         boss.post("/bot/settings/", {"form": "settings", "channels": ["api", "webchat"]}).status_code == 302
     )
@@ -157,5 +152,5 @@ def test_settings_turn_the_bot_on_for_channels(workspace):
         == 302
     )
     assert "02.01.2030 10:00" in boss.get("/bot/settings/").content.decode()
-    agent = _client(add_member(workspace, Role.AGENT), workspace)
+    agent = flows.signed_in(add_member(workspace, Role.AGENT), workspace)
     assert agent.get("/bot/settings/").status_code == 403
