@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("carekit.conversations.urls")),
     path("channels/email/", include("carekit.channels.adapters.email.urls")),
     path("", include("carekit.channels.adapters.webchat.urls")),
+    path("", include("carekit.bot.urls")),
 ]
 
 if "carekit.core.probe" in settings.INSTALLED_APPS:

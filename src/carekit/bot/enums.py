@@ -19,3 +19,14 @@ class ExampleStatus(models.TextChoices):
     ACTIVE = "active", _("In use")
     SUGGESTED = "suggested", _("Waiting for review")
     REJECTED = "rejected", _("Rejected")
+
+
+class DialogueState(models.TextChoices):
+    ACTIVE = "active", _("Bot is answering")
+    HANDED_OFF = "handed_off", _("Handed off to a person")
+    RESOLVED = "resolved", _("Resolved by the bot")
+
+
+class SlotStatus(models.TextChoices):
+    FREE = "free", _("Free")
+    BOOKED = "booked", _("Booked")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from carekit.bot import training
 from carekit.bot.enums import ExampleSource, ExampleStatus, ModelStatus
-from carekit.bot.models import BotModel, TrainingExample
+from carekit.bot.models import BotModel, BotSettings, ConsultationSlot, TrainingExample
 from carekit.bot.nlu.intents import IntentModel
 from carekit.bot.nlu.text import detect_language
 from carekit.core.errors import Conflict, DomainError
@@ -181,3 +182,58 @@ def model_train(*, actor: Actor, workspace: Workspace) -> BotModel:
     model = model_request(actor=actor, workspace=workspace)
     candidate, figures = model_fit(model)
     return model_finish(actor=actor, model=model, candidate=candidate, figures=figures)
+
+
+# --- where the bot answers; consultation slots ------------------------------------------------------
+
+
+def bot_settings_update(
+    *,
+    actor: Actor,
+    workspace: Workspace,
+    enabled_channels: list[str],
+    handoff_team_id: str = "",
+    calendar_id: str = "",
+) -> BotSettings:
+    """Turn the bot on for channel kinds (api, webchat, email, telegram, ...): new conversations on
+    them are held for the bot until it hands off."""
+    channels = sorted({c.strip() for c in enabled_channels if c.strip()})
+    if any(len(c) > 30 for c in channels):
+        raise BotError(_("A channel kind has at most 30 characters."), field="enabled_channels")
+    row, _created = BotSettings.objects.update_or_create(
+        workspace=workspace,
+        defaults={
+            "enabled_channels": channels,
+            "handoff_team_id": handoff_team_id.strip()[:32],
+            "calendar_id": calendar_id.strip()[:32],
+            "updated_at": timezone.now(),
+        },
+    )
+    emit(
+        workspace_id=workspace.pk,
+        type="bot.settings.updated",
+        subject_type="workspace",
+        subject_id=workspace.public_id,
+        actor=actor,
+        payload={"enabled_channels": channels},
+    )
+    return row
+
+
+def slot_create(
+    *, actor: Actor, workspace: Workspace, starts_at: datetime, minutes: int = 30
+) -> ConsultationSlot:
+    if timezone.is_naive(starts_at):
+        raise BotError(_("The time needs a time zone."), field="starts_at")
+    if not 5 <= minutes <= 480:
+        raise BotError(_("A slot lasts 5 to 480 minutes."), field="minutes")
+    slot = ConsultationSlot.objects.create(workspace=workspace, starts_at=starts_at, minutes=minutes)
+    emit(
+        workspace_id=workspace.pk,
+        type="bot.slot.created",
+        subject_type="slot",
+        subject_id=slot.public_id,
+        actor=actor,
+        payload={"slot_id": slot.public_id, "starts_at": starts_at.isoformat()},
+    )
+    return slot

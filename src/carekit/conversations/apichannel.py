@@ -59,6 +59,7 @@ def outbound_body(message: outbound.OutboundMessage, channel: ApiChannel, ws_pub
         "text": message.body,
         "html": row.html if row else "",
         "message_class": str(message.message_class),
+        "data": message.data,
         "sent_at": timezone.now().isoformat(),
     }
 

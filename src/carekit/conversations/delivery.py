@@ -57,6 +57,7 @@ def outbound_of(message: Message) -> outbound.OutboundMessage:
         message_class=outbound.MessageClass(message.message_class),
         subject=conv.subject,
         idempotency_key=message.public_id,
+        data=message.data or {},
         headers={
             "X-Carekit-Channel": conv.channel_ref,
             "X-Carekit-Conversation": conv.public_id,

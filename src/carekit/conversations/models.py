@@ -94,6 +94,10 @@ class Conversation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     message_count = models.PositiveIntegerField(default=0)
+    # The first-line bot holds the conversation: routing does not assign it until the bot hands off.
+    bot_active = models.BooleanField(default=False)
+    # Shown above the transcript (the bot's hand-off summary): {"title", "lines": [...], "by", "at"}.
+    pinned = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [
@@ -131,6 +135,8 @@ class Message(models.Model):
     last_error = models.TextField(blank=True, default="")
     provider_id = models.CharField(max_length=200, blank=True, default="")
     canned_response_id = models.CharField(max_length=32, blank=True, default="")
+    # Channel-neutral extras for senders (docs/inbox.md): {"quick_replies": [{"title", "payload"}]}.
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

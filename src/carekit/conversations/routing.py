@@ -7,6 +7,7 @@ cannot both take an agent's last slot (PostgreSQL; SQLite serialises writers any
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count
@@ -29,6 +30,19 @@ from carekit.core.models import Workspace
 from carekit.customers import public as customers
 
 FILL_BATCH = 50
+
+# Predicates (workspace id, channel kind) -> bool registered by a first-line responder (the bot): a new
+# conversation on such a channel is held (`bot_active`) and not assigned until the responder hands off.
+_FIRST_LINE: list[Callable[[int, str], bool]] = []
+
+
+def register_first_line(predicate: Callable[[int, str], bool]) -> None:
+    if predicate not in _FIRST_LINE:
+        _FIRST_LINE.append(predicate)
+
+
+def first_line_holds(workspace_id: int, channel: str) -> bool:
+    return any(p(workspace_id, channel) for p in _FIRST_LINE)
 
 
 def rule_matches(
@@ -130,6 +144,8 @@ def assign_next(*, actor: Actor, conversation: Conversation, at: datetime) -> st
 
     if conversation.assignee_id or conversation.status != ConversationStatus.OPEN:
         return conversation.assignee_id or None
+    if conversation.bot_active:
+        return None
     pool = _pool(conversation.workspace_id, conversation.team_id)
     states = AgentState.objects.select_for_update().filter(
         workspace_id=conversation.workspace_id, presence=Presence.ONLINE
@@ -169,7 +185,7 @@ def fill_slots(*, actor: Actor, workspace_id: int, at: datetime) -> int:
     """Give waiting (open, unassigned) conversations to agents with room, oldest first."""
     waiting = list(
         Conversation.objects.filter(
-            workspace_id=workspace_id, status=ConversationStatus.OPEN, assignee_id=""
+            workspace_id=workspace_id, status=ConversationStatus.OPEN, assignee_id="", bot_active=False
         ).order_by("created_at", "pk")[:FILL_BATCH]
     )
     n = 0

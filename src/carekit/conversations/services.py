@@ -346,6 +346,7 @@ def _receive(
             last_message_at=at,
             waiting_since=at,
             message_count=1,
+            bot_active=routing.first_line_holds(workspace.pk, inbound.channel),
         )
         created = True
         _activity(conv, ActivityKind.CREATED, actor, at, channel=inbound.channel)
@@ -432,6 +433,7 @@ def message_send(
     author_id: str = "",
     canned_response_id: str = "",
     attachments: Sequence[NewAttachment] = (),
+    data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> Message:
     """Queue a message to the customer; it goes out after commit through the sender that the
@@ -466,6 +468,7 @@ def message_send(
         state=DeliveryState.QUEUED,
         message_class=message_class,
         canned_response_id=canned_response_id,
+        data=data or {},
         next_attempt_at=at,
         created_at=at,
     )

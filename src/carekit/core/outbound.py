@@ -34,6 +34,8 @@ class OutboundMessage:
     subject: str = ""
     idempotency_key: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # Channel-neutral extras a sender may render: {"quick_replies": [{"title": str, "payload": str}]}.
+    data: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

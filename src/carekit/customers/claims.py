@@ -100,6 +100,7 @@ def claim_start(
     visitor_value: str,
     kind: str,
     value: str,
+    claimant: Customer | None = None,
 ) -> ClaimStarted:
     """Open a pending claim for a contact typed by an anonymous visitor and send it a one-time code.
 
@@ -111,9 +112,11 @@ def claim_start(
     channel = CODE_CHANNEL.get(IdentityKind(kind))
     if channel is None or channel not in outbound.registered_channels():
         raise DomainError(_("Codes cannot be sent to this kind of contact yet."), field="kind")
-    visitor = customer_resolve(
-        actor=actor, workspace=workspace, kind=visitor_kind, value=visitor_value
-    ).customer
+    # A caller that already knows the visitor's profile (the bot, in a conversation) passes it.
+    visitor = (
+        claimant
+        or customer_resolve(actor=actor, workspace=workspace, kind=visitor_kind, value=visitor_value).customer
+    )
     recent = Claim.objects.filter(
         workspace=workspace, claimant=visitor, created_at__gte=timezone.now() - timedelta(hours=1)
     ).count()

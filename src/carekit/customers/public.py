@@ -482,3 +482,123 @@ def has_verified_identity(workspace_id: int, customer_id: str, *, besides: str =
         .exclude(kind=besides)
         .exists()
     )
+
+
+# --- the first-line bot (issue 8): proof of identity, order lookups, starting a return --------------
+
+
+def identity_verified(workspace_id: int, customer_id: str) -> bool:
+    """Whether the profile holds a verified identity or contact (a one-time code was entered, or a
+    trusted integration vouched for it): only then may a bot reveal order details."""
+    c = Customer.objects.filter(workspace_id=workspace_id, public_id=customer_id).first()
+    if c is None:
+        return False
+    return c.identities.filter(verified=True).exists() or c.contacts.filter(verified=True).exists()
+
+
+def host_token_identity(workspace_id: int, token: str) -> tuple[str, str] | None:
+    """The (kind, value) a valid host-site token asserts, or None."""
+    from carekit.customers.claims import InvalidToken, host_token_verify
+
+    try:
+        return host_token_verify(workspace_id, token)
+    except InvalidToken:
+        return None
+
+
+@dataclass(frozen=True)
+class ReturnStarted:
+    return_id: str
+    order_id: str
+    order_number: str
+    item_name: str
+
+
+def return_start(
+    *,
+    actor: Actor,
+    workspace_id: int,
+    customer_id: str,
+    order_number: str = "",
+    item_words: tuple[str, ...] = (),
+) -> ReturnStarted | None:
+    """Start a return of one unit of the customer's item (a word of `item_words`, by its first five
+    letters, in the item's name or category; else the order's first item) from the given order,
+    else from their latest shipped or delivered order. None when the
+    customer has no such order or item; never touches another customer's orders."""
+    from carekit.customers.enums import OrderStatus
+    from carekit.customers.models import Order
+    from carekit.customers.orders import ReturnItemInput, return_record
+
+    orders = Order.objects.filter(workspace_id=workspace_id, customer__public_id=customer_id)
+    if order_number:
+        orders = orders.filter(external_id=order_number)
+    else:
+        orders = orders.filter(
+            status__in=[OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED]
+        )
+    stems = [w.lower()[:5] for w in item_words if len(w) >= 4]
+
+    def fits(name: str) -> bool:
+        return any(s in name.lower() for s in stems)
+
+    for order in orders.order_by("-placed_at", "-pk")[:10]:
+        items = list(order.items.all().order_by("pk"))
+        chosen = next((i for i in items if fits(i.name) or fits(i.category)), None)
+        if chosen is None and items and order_number:
+            chosen = items[0]
+        if chosen is None:
+            continue
+        ret = return_record(
+            actor=actor,
+            order=order,
+            reason="other",
+            items=[ReturnItemInput(chosen.sku, 1, chosen.price)],
+        )
+        return ReturnStarted(ret.public_id, order.public_id, order.external_id, chosen.name or chosen.sku)
+    return None
+
+
+def recent_return_order(workspace_id: int, customer_id: str, since: datetime) -> str | None:
+    """The order id of the customer's latest return since `since` (an exchange offer refers to it)."""
+    from carekit.customers.models import Return
+
+    return (
+        Return.objects.filter(
+            workspace_id=workspace_id, order__customer__public_id=customer_id, created_at__gte=since
+        )
+        .order_by("-created_at", "-pk")
+        .values_list("order__public_id", flat=True)
+        .first()
+    )
+
+
+def verification_start(*, actor: Actor, workspace_id: int, customer_id: str, kind: str, value: str) -> str:
+    """Send a one-time code to an email or phone the customer typed in a conversation; returns the
+    claim id. Nothing of the profile holding that contact is revealed until the code is entered.
+    Raises InvalidValue/DomainError (bad contact, no sender, too many codes)."""
+    from carekit.customers.claims import claim_start
+
+    c = Customer.objects.get(workspace_id=workspace_id, public_id=customer_id)
+    started = claim_start(
+        actor=actor,
+        workspace=Workspace.objects.get(pk=workspace_id),
+        visitor_kind="",
+        visitor_value="",
+        kind=kind,
+        value=value,
+        claimant=c,
+    )
+    return started.claim.public_id
+
+
+def verification_check(*, actor: Actor, workspace_id: int, claim_id: str, code: str) -> str | None:
+    """The customer id the conversation now belongs to (verified), or None for a wrong/expired code."""
+    from carekit.customers.claims import claim_verify
+    from carekit.customers.models import Claim
+
+    claim = Claim.objects.filter(workspace_id=workspace_id, public_id=claim_id).first()
+    if claim is None:
+        return None
+    done = claim_verify(actor=actor, workspace=Workspace.objects.get(pk=workspace_id), claim=claim, code=code)
+    return done.customer.public_id if done.customer is not None else None

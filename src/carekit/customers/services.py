@@ -452,6 +452,12 @@ def customer_resolve(
                 continue
             conflicts.append(w[0])
             _note_duplicate(owner, held.customer, reason=f"identity:{w[0]}")
+    if host_token:
+        # The host site signed this identity with the workspace's secret: it is proven (the bot may
+        # then show this customer's orders).
+        Identity.objects.filter(
+            workspace=workspace, customer=owner, kind=wanted[-1][0], value=wanted[-1][1]
+        ).update(verified=True)
     customer_touch(customer=owner)
     return Resolved(owner, created, tuple(linked), tuple(conflicts))
 
