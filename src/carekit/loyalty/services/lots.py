@@ -13,6 +13,7 @@ from django.db.models import F, Min, Q, Sum
 
 from carekit.core.events import Actor
 from carekit.core.ids import new_public_id
+from carekit.core.rows import insert_parts
 from carekit.loyalty.enums import EntryKind, QuoteStatus
 from carekit.loyalty.errors import InvalidAmount
 from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Program, Quote, Rule
@@ -171,15 +172,6 @@ def write_entry(
 _ENTRY, _ACCOUNT, _LOT = LedgerEntry._meta.db_table, Account._meta.db_table, Lot._meta.db_table
 
 
-def _insert_parts(obj: Any) -> tuple[str, str, list[Any]]:
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-    return (
-        ", ".join(f'"{f.column}"' for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields],
-    )
-
-
 def _write_in_one_statement(
     account: Account,
     entry: LedgerEntry,
@@ -192,7 +184,7 @@ def _write_in_one_statement(
     """Entry, counters and lot in one round trip: data-modifying CTEs run in one statement, atomically,
     under the account lock the caller holds; the CHECK constraints still refuse an overdraft."""
     # Every SQL fragment below is built from model metadata; values travel only as parameters.
-    cols, marks, params = _insert_parts(entry)
+    cols, marks, params = insert_parts(entry)
     parts = [f"e AS (INSERT INTO {_ENTRY} ({cols}) VALUES ({marks}) RETURNING id)"]  # noqa: S608
     if moves:
         next_due = ', "next_due_at" = %s' if due is not None else ""
@@ -202,15 +194,9 @@ def _write_in_one_statement(
         )
         params += [d.pending, d.available, d.held, d.debt, *([due] if due is not None else []), account.pk]
     if lot is not None:
-        lot_cols, lot_marks, lot_params = _insert_parts(
-            Lot(workspace_id=account.workspace_id, account_id=account.pk, entry_id=0, **lot)
-        )
-        # entry_id comes from the new entry's row, not from the placeholder above
-        entry_at = lot_cols.split(", ").index('"entry_id"')
-        select = lot_marks.split(", ")
-        select[entry_at] = "e.id"
-        del lot_params[entry_at]
-        parts.append(f"l AS (INSERT INTO {_LOT} ({lot_cols}) SELECT {', '.join(select)} FROM e)")  # noqa: S608
+        new_lot = Lot(workspace_id=account.workspace_id, account_id=account.pk, **lot)
+        lot_cols, lot_values, lot_params = insert_parts(new_lot, computed={"entry_id": "e.id"})
+        parts.append(f"l AS (INSERT INTO {_LOT} ({lot_cols}) SELECT {lot_values} FROM e)")  # noqa: S608
         params += lot_params
     sql = f"WITH {', '.join(parts)} SELECT id FROM e"  # noqa: S608  (constants only; values are parameters)
     with connection.cursor() as cursor:
