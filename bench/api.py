@@ -262,6 +262,14 @@ def load_wrk(p: dict[str, Any], wrk: str) -> dict[str, Any]:
         "client": "wrk -t2",
         "requests": total,
         "errors": errors,
+        "error_detail": {
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            **(
+                dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True))
+                if socket
+                else {}
+            ),
+        },
         "seconds": float(p["seconds"]),
         "requests_per_second": round(rps, 1),
         "p50_ms": round(_wrk_ms(pct["50"]), 2),
