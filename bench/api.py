@@ -2,11 +2,14 @@
 
 Workload: a scratch database (PostgreSQL + Redis by default) seeded with one workspace, `events`
 audit events and a bearer token; `carekit serve --workers 2 --no-worker` (uvicorn, 2 processes,
-Django runs each request's sync view in its own thread) in a subprocess; from this
+plain HTTP on Django's WSGI handler over a fixed pool of threads per process, ADR 0202) in a
+subprocess; from this
 machine, `connections` keep-alive HTTP/1.1 connections call `GET /api/v1/events?limit=50` back to
 back for `seconds` after a `warmup` — from wrk (2 threads) when it is installed (Debian package
 `wrk`), else from one asyncio Python process (`--set client=python` forces it). Reports requests/s and
-latency percentiles of successful responses; every non-200 answer counts as an error.
+latency percentiles of successful responses; every non-200 answer counts as an error; and the server
+processes' CPU time per request over the measured window (`server_cpu_ms_per_request`, from /proc),
+which unlike requests/s does not depend on what else the shared machine is doing.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     load_before = os.getloadavg()
     try:
         _wait_ready(p["port"], server)
-        load = run_phase("bench.api", "load", env, {**p, "token": seeded["token"]})
+        load = run_phase("bench.api", "load", env, {**p, "token": seeded["token"], "server_pid": server.pid})
         baseline = None
         if p["baseline_seconds"]:
             base = run_phase(
@@ -77,9 +80,13 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
                     "path": "/healthz",
                     "seconds": p["baseline_seconds"],
                     "warmup": 1,
+                    "server_pid": server.pid,
                 },
             )
-            baseline = {k: base[k] for k in ("requests_per_second", "p50_ms", "p99_ms", "errors")}
+            baseline = {
+                k: base[k]
+                for k in ("requests_per_second", "p50_ms", "p99_ms", "errors", "server_cpu_ms_per_request")
+            }
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -89,13 +96,45 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     return {
         "benchmark": "api",
         "params": {k: v for k, v in p.items() if k != "token"},
-        "server": f"uvicorn, {p['workers']} worker processes; Django runs each sync view in its own thread",
+        "server": (
+            f"uvicorn (httptools, uvloop), {p['workers']} worker processes; Django's WSGI handler on "
+            f"{os.environ.get('WEB_THREADS') or os.environ.get('DB_POOL_MAX') or 8} threads per process"
+        ),
         "items_per_page": seeded["items_per_page"],
         **load,
         "baseline_healthz": baseline,
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "machine": machine(),
     }
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc), 0 elsewhere.
+
+    CPU per request does not depend on how busy the shared machine is, unlike requests/s."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            with open(f"/proc/{current}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return total
+
+
+def _cpu_per_request(pid: int | None, cpu_before: float, requests: int) -> float | None:
+    if not pid or not requests:
+        return None
+    return round((_tree_cpu_seconds(pid) - cpu_before) * 1000 / requests, 3)
 
 
 def _wait_ready(port: int, server: subprocess.Popen) -> None:
@@ -207,6 +246,8 @@ def load_wrk(p: dict[str, Any], wrk: str) -> dict[str, Any]:
     url = f"http://127.0.0.1:{p['port']}{p['path']}"
     base = [wrk, "-t2", f"-c{int(p['connections'])}", "-H", f"Authorization: Bearer {p['token']}"]
     subprocess.run([*base, f"-d{int(p['warmup'])}s", url], check=True, capture_output=True)
+    pid = p.get("server_pid")
+    cpu_before = _tree_cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(
         [*base, f"-d{int(p['seconds'])}s", "--latency", url], check=True, capture_output=True, text=True
     ).stdout
@@ -216,15 +257,25 @@ def load_wrk(p: dict[str, Any], wrk: str) -> dict[str, Any]:
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
+    cpu_ms = _cpu_per_request(pid, cpu_before, total)
     return {
         "client": "wrk -t2",
         "requests": total,
         "errors": errors,
+        "error_detail": {
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            **(
+                dict(zip(("connect", "read", "write", "timeout"), map(int, socket.groups()), strict=True))
+                if socket
+                else {}
+            ),
+        },
         "seconds": float(p["seconds"]),
         "requests_per_second": round(rps, 1),
         "p50_ms": round(_wrk_ms(pct["50"]), 2),
         "p90_ms": round(_wrk_ms(pct["90"]), 2),
         "p99_ms": round(_wrk_ms(pct["99"]), 2),
+        "server_cpu_ms_per_request": cpu_ms,
     }
 
 
@@ -245,15 +296,24 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
     lat: list[float] = []
     counts = {"ok": 0, "errors": 0}
 
+    pid = p.get("server_pid")
+    cpu_at: list[float] = []
+
+    async def mark_cpu(at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        cpu_at.append(_tree_cpu_seconds(pid) if pid else 0.0)
+
     async def main() -> float:
         start = time.perf_counter()
         warm_until = start + float(p["warmup"])
         until = warm_until + float(p["seconds"])
         await asyncio.gather(
+            mark_cpu(warm_until),
+            mark_cpu(until),
             *(
                 _client("127.0.0.1", int(p["port"]), request, until, warm_until, lat, counts)
                 for _ in range(int(p["connections"]))
-            )
+            ),
         )
         return time.perf_counter() - warm_until
 
@@ -270,6 +330,10 @@ def load(p: dict[str, Any]) -> dict[str, Any]:
         "p90_ms": round(percentile(lat, 0.90) * 1000, 2),
         "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
         "max_ms": round(max(lat) * 1000, 2) if lat else None,
+        # approximate: the window's edges are sampled while requests are in flight
+        "server_cpu_ms_per_request": (
+            round((cpu_at[1] - cpu_at[0]) * 1000 / counts["ok"], 3) if pid and counts["ok"] else None
+        ),
     }
 
 

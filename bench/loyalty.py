@@ -143,11 +143,14 @@ def _worker(account_ids: list[int], threads: int, seconds: float, start_at: floa
     _reset_connections(pool_size=threads)  # never share the parent's connections across a fork
     from carekit.loyalty.services import ledger  # noqa: F401  (import before the clock starts)
 
+    cpu_before = time.process_time()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         results = list(
             pool.map(lambda i: _loop(account_ids, seconds, start_at, os.getpid() * 100 + i), range(threads))
         )
-    out.put(([x for lat, _ in results for x in lat], sum(e for _, e in results)))
+    # CPU of this whole process (all its threads) while they ran, waiting for the start included (idle)
+    cpu = time.process_time() - cpu_before
+    out.put(([x for lat, _ in results for x in lat], sum(e for _, e in results), cpu))
 
 
 def _accrue(
@@ -166,10 +169,13 @@ def _accrue(
     results = [out.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join(timeout=30)
-    latencies = [x for lat, _ in results for x in lat]
+    latencies = [x for lat, _, _ in results for x in lat]
+    cpu = sum(c for _, _, c in results)
     return {
         "transactions": len(latencies),
-        "errors": sum(e for _, e in results),
+        "errors": sum(e for _, e, _ in results),
+        # Python CPU per accrual in the workers: unlike tps, independent of what else the machine runs
+        "client_cpu_ms_per_accrual": round(cpu * 1000 / len(latencies), 3) if latencies else None,
         "tps": round(len(latencies) / seconds, 1),
         "latency_ms": {
             "avg": round(statistics.fmean(latencies) * 1000, 2) if latencies else 0.0,

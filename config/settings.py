@@ -242,6 +242,9 @@ API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 # How long a verified API token is remembered per process; a revocation reaches other processes within it.
 API_TOKEN_CACHE_SECONDS = float(env("API_TOKEN_CACHE_SECONDS", "0" if TESTING else "10"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Threads per web process that run Django's views (ADR 0202); with the PostgreSQL pool, keep it at or
+# below DB_POOL_MAX so no request waits for a connection.
+WEB_THREADS = int(env("WEB_THREADS", env("DB_POOL_MAX", "8")))
 NINJA_PAGINATION_PER_PAGE = 50
 
 LOGGING = {

@@ -128,6 +128,8 @@ def emit_many(specs: Sequence[EventSpec]) -> list[EmittedEvent]:
     public_ids = [new_public_id("evt") for _ in specs]
     if connection.vendor == "postgresql" and len(specs) == 1:
         return [_insert_one_pg(connection, specs[0], public_ids[0], now)]
+    if connection.vendor == "postgresql" and len(specs) < COPY_THRESHOLD:
+        return _insert_few_pg(connection, specs, public_ids, now)
     if connection.vendor == "postgresql" and len(specs) >= COPY_THRESHOLD:
         pks = _copy_events(connection, specs, public_ids, now)
     else:
@@ -187,6 +189,63 @@ def _insert_one_pg(connection, spec: EventSpec, public_id: str, now: datetime) -
     if handlers:
         transaction.on_commit(_wake_after_commit)
     return EmittedEvent(pk, public_id, spec.workspace_id, spec.type, spec.subject_type, spec.subject_id)
+
+
+_FEW_EVENTS_SQL = """
+WITH ev AS (
+    INSERT INTO core_event
+        (public_id, workspace_id, type, subject_type, subject_id, payload, actor_type, actor_id, occurred_at)
+    SELECT * FROM unnest(%s::varchar[], %s::int8[], %s::varchar[], %s::varchar[], %s::varchar[],
+                         %s::jsonb[], %s::varchar[], %s::varchar[], %s::timestamptz[])
+    RETURNING id, public_id
+), d AS (
+    INSERT INTO core_eventdelivery
+        (event_id, workspace_id, handler, status, attempts, available_at, last_error, created_at)
+    SELECT ev.id, w.workspace_id, w.handler, 'pending', 0, %s, '', %s
+    FROM unnest(%s::varchar[], %s::int8[], %s::varchar[]) AS w(public_id, workspace_id, handler)
+    JOIN ev ON ev.public_id = w.public_id
+)
+SELECT public_id, id FROM ev
+"""
+
+
+def _insert_few_pg(
+    connection, specs: Sequence[EventSpec], public_ids: list[str], now: datetime
+) -> list[EmittedEvent]:
+    """A handful of events (a service that records two or three facts): events and their deliveries
+    in one round trip, as for one event, instead of two ORM bulk inserts."""
+    targets = [
+        (pid, s.workspace_id, name)
+        for pid, s in zip(public_ids, specs, strict=True)
+        for name in handlers_wanting(s.workspace_id, s.type)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FEW_EVENTS_SQL,
+            [
+                public_ids,
+                [s.workspace_id for s in specs],
+                [s.type for s in specs],
+                [s.subject_type for s in specs],
+                [s.subject_id for s in specs],
+                [json.dumps(dict(s.payload), cls=DjangoJSONEncoder) for s in specs],
+                [s.actor.kind for s in specs],
+                [s.actor.id for s in specs],
+                [s.occurred_at or now for s in specs],
+                now,
+                now,
+                [t[0] for t in targets],
+                [t[1] for t in targets],
+                [t[2] for t in targets],
+            ],
+        )
+        pks = dict(cursor.fetchall())
+    if targets:
+        transaction.on_commit(_wake_after_commit)
+    return [
+        EmittedEvent(pks[pid], pid, s.workspace_id, s.type, s.subject_type, s.subject_id)
+        for pid, s in zip(public_ids, specs, strict=True)
+    ]
 
 
 def _orm_events(specs: Sequence[EventSpec], public_ids: list[str], now: datetime) -> list[int]:

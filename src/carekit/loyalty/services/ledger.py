@@ -20,6 +20,7 @@ from carekit.loyalty.services.lots import (
     give_back,
     hold_outstanding,
     lock,
+    lock_for_key,
     lock_many,
     release_hold,
     settle_time,
@@ -62,26 +63,80 @@ def check_points(points: object, *, allow_zero: bool = False) -> int:
     return points
 
 
-def _replay(
-    account: Account, key: str, kinds: tuple[str, ...], points: int | None = None
-) -> LedgerEntry | None:
+def _begin(
+    account: Account,
+    key: str,
+    kinds: tuple[str, ...],
+    points: int | None = None,
+    *,
+    actor: Actor,
+    at: datetime,
+    locked: bool = False,
+) -> tuple[Account, LedgerEntry | None]:
+    """The start of every ledger write: the account's lock (unless the caller holds it: `locked`), then
+    the replay check for `key` (the entry already written under it, returned unchanged), then what the
+    clock has made due. Returns the locked account and the replayed entry, or None when the caller
+    should write."""
     if not key or len(key) > 200:
         raise InvalidAmount(
             "An idempotency key (1-200 characters) is required.",
             field="idempotency_key",
             code="idempotency_key_required",
         )
-    entry = LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).first()
-    if entry is None:
-        return None
-    if (
-        entry.account_id != account.pk
-        or entry.kind not in kinds
-        or (points is not None and entry.points != points)
-    ):
-        raise KeyReused(
-            "This idempotency key was already used for a different operation.", field="idempotency_key"
+    if locked:
+        entry = LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).first()
+    else:
+        account, entry = lock_for_key(account, key)
+    if entry is not None:
+        if (
+            entry.account_id != account.pk
+            or entry.kind not in kinds
+            or (points is not None and entry.points != points)
+        ):
+            raise KeyReused(
+                "This idempotency key was already used for a different operation.", field="idempotency_key"
+            )
+        return account, entry
+    settle_time(account, actor=actor, at=at)
+    return account, None
+
+
+def _spend(
+    *,
+    actor: Actor,
+    account: Account,
+    kind: str,
+    points: int,
+    idempotency_key: str,
+    d: Deltas,
+    at: datetime | None,
+    ref_type: str = "",
+    ref_id: str = "",
+    reason: str = "",
+) -> LedgerEntry:
+    """Take `points` of available points out of the account's lots, soonest-expiring first (redeem, hold,
+    a negative adjustment); refused with `insufficient_points`, never overdrawn."""
+    at = at or timezone.now()
+    account, replay = _begin(account, idempotency_key, (kind,), points, actor=actor, at=at)
+    if replay is not None:
+        return replay
+    if points > account.available:
+        raise InsufficientPoints(
+            "Not enough points.", details={"available": account.available, "asked": points}
         )
+    entry = write_entry(
+        account,
+        kind=kind,
+        key=idempotency_key,
+        points=points,
+        d=d,
+        actor=actor,
+        at=at,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        reason=reason,
+    )
+    take_lots(account, points, entry=entry, source=entry, at=at)
     return entry
 
 
@@ -104,11 +159,9 @@ def points_earn(
     """Credit points into a new lot (pending until `locked_until` if given). Debt is settled first."""
     check_points(points)
     at = at or timezone.now()
-    account = lock(account)
-    replay = _replay(account, idempotency_key, (kind,), points)
+    account, replay = _begin(account, idempotency_key, (kind,), points, actor=actor, at=at)
     if replay is not None:
         return replay
-    settle_time(account, actor=actor, at=at)
     program = account.program
     if expires_at is None and lifetime and program.lot_lifetime_days:
         expires_at = at + timedelta(days=program.lot_lifetime_days)
@@ -131,17 +184,14 @@ def points_earn(
         due=min((t for t in (locked_until if pending else None, expires_at) if t is not None), default=None)
         if rest
         else None,
-    )
-    Lot.objects.create(
-        workspace_id=account.workspace_id,
-        account=account,
-        entry=entry,
-        points=points,
-        remaining=rest,
-        pending=pending,
-        unlock_at=locked_until if pending else None,
-        expires_at=expires_at,
-        created_at=at,
+        lot={
+            "points": points,
+            "remaining": rest,
+            "pending": pending,
+            "unlock_at": locked_until if pending else None,
+            "expires_at": expires_at,
+            "created_at": at,
+        },
     )
     emit(
         workspace_id=account.workspace_id,
@@ -175,29 +225,17 @@ def points_redeem(
 ) -> LedgerEntry:
     """Spend available points at once (no quote); refused with `insufficient_points`, never overdrawn."""
     check_points(points)
-    at = at or timezone.now()
-    account = lock(account)
-    replay = _replay(account, idempotency_key, (EntryKind.REDEEM,), points)
-    if replay is not None:
-        return replay
-    settle_time(account, actor=actor, at=at)
-    if points > account.available:
-        raise InsufficientPoints(
-            "Not enough points.", details={"available": account.available, "asked": points}
-        )
-    entry = write_entry(
-        account,
-        kind=EntryKind.REDEEM,
-        key=idempotency_key,
-        points=points,
-        d=Deltas(available=-points),
+    return _spend(
         actor=actor,
+        account=account,
+        kind=EntryKind.REDEEM,
+        points=points,
+        idempotency_key=idempotency_key,
+        d=Deltas(available=-points),
         at=at,
         ref_type=ref_type,
         ref_id=ref_id,
     )
-    take_lots(account, points, entry=entry, source=entry, at=at)
-    return entry
 
 
 def points_hold(
@@ -212,29 +250,17 @@ def points_hold(
 ) -> LedgerEntry:
     """Reserve available points for a checkout; they can be captured or released, and do not expire."""
     check_points(points)
-    at = at or timezone.now()
-    account = lock(account)
-    replay = _replay(account, idempotency_key, (EntryKind.HOLD,), points)
-    if replay is not None:
-        return replay
-    settle_time(account, actor=actor, at=at)
-    if points > account.available:
-        raise InsufficientPoints(
-            "Not enough points.", details={"available": account.available, "asked": points}
-        )
-    entry = write_entry(
-        account,
-        kind=EntryKind.HOLD,
-        key=idempotency_key,
-        points=points,
-        d=Deltas(available=-points, held=points),
+    return _spend(
         actor=actor,
+        account=account,
+        kind=EntryKind.HOLD,
+        points=points,
+        idempotency_key=idempotency_key,
+        d=Deltas(available=-points, held=points),
         at=at,
         ref_type=ref_type,
         ref_id=ref_id,
     )
-    take_lots(account, points, entry=entry, source=entry, at=at)
-    return entry
 
 
 def hold_release(
@@ -242,11 +268,9 @@ def hold_release(
 ) -> LedgerEntry | None:
     """Give a hold's outstanding points back to their lots; a hold already closed releases nothing."""
     at = at or timezone.now()
-    account = lock(hold.account)
-    replay = _replay(account, idempotency_key, (EntryKind.RELEASE,))
+    account, replay = _begin(hold.account, idempotency_key, (EntryKind.RELEASE,), actor=actor, at=at)
     if replay is not None:
         return replay
-    settle_time(account, actor=actor, at=at)
     return release_hold(account, hold, key=idempotency_key, actor=actor, at=at)
 
 
@@ -255,11 +279,9 @@ def hold_capture(
 ) -> LedgerEntry:
     """Turn a hold into a redemption: the held points are spent (they already left their lots)."""
     at = at or timezone.now()
-    account = lock(hold.account)
-    replay = _replay(account, idempotency_key, (EntryKind.CAPTURE,))
+    account, replay = _begin(hold.account, idempotency_key, (EntryKind.CAPTURE,), actor=actor, at=at)
     if replay is not None:
         return replay
-    settle_time(account, actor=actor, at=at)
     n = hold_outstanding(hold)
     if n <= 0:
         raise InsufficientPoints("The hold was already released.", code="hold_closed")
@@ -287,11 +309,16 @@ def redemption_refund(
     # A captured hold's points left their lots with the hold entry; a direct redemption took them itself.
     source = redemption.related if redemption.kind == EntryKind.CAPTURE and redemption.related else redemption
     owner = LotAllocation.objects.filter(source=source).values_list("lot__account_id", flat=True).first()
-    account = lock(Account(pk=owner) if owner else redemption.account)
-    replay = _replay(account, idempotency_key, (EntryKind.REVERSE,), points)
+    account, replay = _begin(
+        Account(pk=owner) if owner else redemption.account,
+        idempotency_key,
+        (EntryKind.REVERSE,),
+        points,
+        actor=actor,
+        at=at,
+    )
     if replay is not None:
         return replay
-    settle_time(account, actor=actor, at=at)
     done = (
         LedgerEntry.objects.filter(related=redemption, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"]
         or 0
@@ -334,10 +361,9 @@ def earn_reverse(
     own.refresh_from_db()
     if own.account_id != account.pk:
         account = lock(own.account)
-    replay = _replay(account, idempotency_key, (EntryKind.REVERSE,))
+    account, replay = _begin(account, idempotency_key, (EntryKind.REVERSE,), actor=actor, at=at, locked=True)
     if replay is not None:
         return replay
-    settle_time(account, actor=actor, at=at)
     done = (
         LedgerEntry.objects.filter(related=earn, kind=EntryKind.REVERSE).aggregate(n=Sum("points"))["n"] or 0
     )
@@ -402,29 +428,17 @@ def points_adjust(
             ref_type="adjust",
             at=at,
         )
-    at = at or timezone.now()
-    account = lock(account)
-    replay = _replay(account, idempotency_key, (EntryKind.ADJUST,), -points)
-    if replay is not None:
-        return replay
-    settle_time(account, actor=actor, at=at)
-    if -points > account.available:
-        raise InsufficientPoints(
-            "Not enough points.", details={"available": account.available, "asked": -points}
-        )
-    entry = write_entry(
-        account,
-        kind=EntryKind.ADJUST,
-        key=idempotency_key,
-        points=-points,
-        d=Deltas(available=points),
+    return _spend(
         actor=actor,
+        account=account,
+        kind=EntryKind.ADJUST,
+        points=-points,
+        idempotency_key=idempotency_key,
+        d=Deltas(available=points),
         at=at,
-        reason=reason,
         ref_type="adjust",
+        reason=reason,
     )
-    take_lots(account, -points, entry=entry, source=entry, at=at)
-    return entry
 
 
 def account_refresh(*, actor: Actor, account: Account, at: datetime | None = None) -> Account:

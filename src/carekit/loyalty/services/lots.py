@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Min, Q, Sum
 
 from carekit.core.events import Actor
 from carekit.core.ids import new_public_id
+from carekit.core.rows import insert_parts
 from carekit.loyalty.enums import EntryKind, QuoteStatus
 from carekit.loyalty.errors import InvalidAmount
 from carekit.loyalty.models import Account, LedgerEntry, Lot, LotAllocation, Program, Quote, Rule
@@ -40,6 +42,44 @@ def lock(account: Account) -> Account:
     # of=("self",): the join must not lock the program row too, or every writer of the workspace would
     # queue behind one row (measured: 2 workers ran slower than 1 before this).
     return Account.objects.select_for_update(of=("self",)).select_related("program").get(pk=account.pk)
+
+
+def _columns(model: type[Any], alias: str = "") -> tuple[list[str], str]:
+    fields = list(model._meta.concrete_fields)
+    prefix = f"{alias}." if alias else ""
+    return [f.attname for f in fields], ", ".join(f'{prefix}"{f.column}"' for f in fields)
+
+
+def lock_for_key(account: Account, key: str) -> tuple[Account, LedgerEntry | None]:
+    """Take the account's row lock, then find the entry already written under `key` in the program.
+
+    The lookup must run after the lock (a writer holding it may be committing the same key); on
+    PostgreSQL both statements go in one round trip, the second with its own snapshot, taken once the
+    lock is granted (READ COMMITTED)."""
+    if connection.vendor != "postgresql":
+        account = lock(account)
+        return account, LedgerEntry.objects.filter(program_id=account.program_id, idempotency_key=key).first()
+    acc_names, acc_cols = _columns(Account, "a")
+    prg_names, prg_cols = _columns(Program, "p")
+    entry_names, entry_cols = _columns(LedgerEntry)
+    sql = (
+        f"SELECT {acc_cols}, {prg_cols} FROM {Account._meta.db_table} a "  # noqa: S608  (constants only)
+        f"JOIN {Program._meta.db_table} p ON p.id = a.program_id WHERE a.id = %s FOR UPDATE OF a; "
+        f"SELECT {entry_cols} FROM {LedgerEntry._meta.db_table} WHERE idempotency_key = %s AND program_id = "
+        f"(SELECT program_id FROM {Account._meta.db_table} WHERE id = %s) ORDER BY id LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account.pk, key, account.pk])
+        row = cursor.fetchone()
+        cursor.nextset()
+        found = cursor.fetchone()
+    if row is None:
+        raise Account.DoesNotExist(f"No loyalty account {account.pk}")
+    locked = Account.from_db(connection.alias, acc_names, row[: len(acc_names)])
+    program = Program.from_db(connection.alias, prg_names, row[len(acc_names) :])
+    Account._meta.get_field("program").set_cached_value(locked, program)
+    entry = LedgerEntry.from_db(connection.alias, entry_names, found) if found is not None else None
+    return locked, entry
 
 
 def lock_many(accounts: list[Account]) -> list[Account]:
@@ -78,10 +118,13 @@ def write_entry(
     ref_id: str = "",
     reason: str = "",
     due: datetime | None = None,
+    lot: dict[str, Any] | None = None,
 ) -> LedgerEntry:
     """Append one entry and move the account's counters by its deltas (one UPDATE, also lowering
-    `next_due_at` to `due` when a new lot makes something due earlier)."""
-    entry = LedgerEntry.objects.create(
+    `next_due_at` to `due` when a new lot makes something due earlier); with `lot` (its field values),
+    also create the lot that holds the entry's points. On PostgreSQL all of it is one statement."""
+    entry = LedgerEntry(
+        public_id=new_public_id("lge"),
         workspace_id=account.workspace_id,
         program_id=account.program_id,
         account=account,
@@ -101,14 +144,22 @@ def write_entry(
         created_at=at,
     )
     sooner = due is not None and (account.next_due_at is None or due < account.next_due_at)
-    if d.pending or d.available or d.held or d.debt or sooner:
-        Account.objects.filter(pk=account.pk).update(
-            pending=F("pending") + d.pending,
-            available=F("available") + d.available,
-            held=F("held") + d.held,
-            debt=F("debt") + d.debt,
-            **({"next_due_at": due} if sooner else {}),
-        )
+    moves = bool(d.pending or d.available or d.held or d.debt or sooner)
+    if connection.vendor == "postgresql":
+        _write_in_one_statement(account, entry, d, moves=moves, due=due if sooner else None, lot=lot)
+    else:
+        entry.save(force_insert=True)
+        if moves:
+            Account.objects.filter(pk=account.pk).update(
+                pending=F("pending") + d.pending,
+                available=F("available") + d.available,
+                held=F("held") + d.held,
+                debt=F("debt") + d.debt,
+                **({"next_due_at": due} if sooner else {}),
+            )
+        if lot is not None:
+            Lot.objects.create(workspace_id=account.workspace_id, account=account, entry=entry, **lot)
+    if moves:
         if sooner:
             account.next_due_at = due
         account.pending += d.pending
@@ -116,6 +167,43 @@ def write_entry(
         account.held += d.held
         account.debt += d.debt
     return entry
+
+
+_ENTRY, _ACCOUNT, _LOT = LedgerEntry._meta.db_table, Account._meta.db_table, Lot._meta.db_table
+
+
+def _write_in_one_statement(
+    account: Account,
+    entry: LedgerEntry,
+    d: Deltas,
+    *,
+    moves: bool,
+    due: datetime | None,
+    lot: dict[str, Any] | None,
+) -> None:
+    """Entry, counters and lot in one round trip: data-modifying CTEs run in one statement, atomically,
+    under the account lock the caller holds; the CHECK constraints still refuse an overdraft."""
+    # Every SQL fragment below is built from model metadata; values travel only as parameters.
+    cols, marks, params = insert_parts(entry)
+    parts = [f"e AS (INSERT INTO {_ENTRY} ({cols}) VALUES ({marks}) RETURNING id)"]  # noqa: S608
+    if moves:
+        next_due = ', "next_due_at" = %s' if due is not None else ""
+        parts.append(
+            f"a AS (UPDATE {_ACCOUNT} SET pending = pending + %s, available = available + %s, "  # noqa: S608
+            f"held = held + %s, debt = debt + %s{next_due} WHERE id = %s)"
+        )
+        params += [d.pending, d.available, d.held, d.debt, *([due] if due is not None else []), account.pk]
+    if lot is not None:
+        new_lot = Lot(workspace_id=account.workspace_id, account_id=account.pk, **lot)
+        lot_cols, lot_values, lot_params = insert_parts(new_lot, computed={"entry_id": "e.id"})
+        parts.append(f"l AS (INSERT INTO {_LOT} ({lot_cols}) SELECT {lot_values} FROM e)")  # noqa: S608
+        params += lot_params
+    sql = f"WITH {', '.join(parts)} SELECT id FROM e"  # noqa: S608  (constants only; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 def take_lots(
