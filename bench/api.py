@@ -3,13 +3,13 @@
 Workload: a scratch database (PostgreSQL + Redis by default) seeded with one workspace, `events`
 audit events and a bearer token; `carekit serve --workers 2 --no-worker` (uvicorn, 2 processes,
 plain HTTP on Django's WSGI handler over a fixed pool of threads per process, ADR 0202) in a
-subprocess; from this
-machine, `connections` keep-alive HTTP/1.1 connections call `GET /api/v1/events?limit=50` back to
-back for `seconds` after a `warmup` — from wrk (2 threads) when it is installed (Debian package
-`wrk`), else from one asyncio Python process (`--set client=python` forces it). Reports requests/s and
-latency percentiles of successful responses; every non-200 answer counts as an error; and the server
-processes' CPU time per request over the measured window (`server_cpu_ms_per_request`, from /proc),
-which unlike requests/s does not depend on what else the shared machine is doing.
+subprocess; from this machine, `connections` keep-alive HTTP/1.1 connections call
+`GET /api/v1/events?limit=50` back to back for `seconds` after a `warmup`: from wrk (2 threads)
+when it is installed (Debian package `wrk`), else from one asyncio Python process
+(`--set client=python` forces it). Reports requests/s and latency percentiles of successful
+responses (every non-200 answer counts as an error), and the server processes' CPU time per request
+over the measured window (`server_cpu_ms_per_request`, from /proc), which unlike requests/s does not
+depend on what else the shared machine is doing.
 """
 
 from __future__ import annotations
