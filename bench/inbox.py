@@ -172,7 +172,11 @@ def _inbound_body(i: int, p: dict[str, Any], tag: str) -> bytes:
     ).encode()
 
 
-def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str]) -> dict[str, Any]:
+def _closed_loop(
+    p: dict[str, Any], path: str, body_of, headers: dict[str, str], headers_of=None
+) -> dict[str, Any]:
+    """`clients` keep-alive clients POST `body_of(i)` for `seconds`; `headers_of(i, body)` adds headers
+    that depend on the body (a signature)."""
     host, port = p["base"].removeprefix("http://").split(":")
     stop_at = time.monotonic() + p["seconds"]
     counter = iter(range(10**9))
@@ -187,7 +191,9 @@ def _closed_loop(p: dict[str, Any], path: str, body_of, headers: dict[str, str])
                 i = next(counter)
             started = time.perf_counter()
             try:
-                conn.request("POST", path, body=body_of(i), headers=headers)
+                body = body_of(i)
+                extra = headers_of(i, body) if headers_of else {}
+                conn.request("POST", path, body=body, headers={**headers, **extra})
                 resp = conn.getresponse()
                 resp.read()
             except (OSError, http.client.HTTPException) as exc:
