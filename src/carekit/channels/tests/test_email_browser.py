@@ -49,12 +49,18 @@ def _cli(*args: str, env: dict[str, str]) -> str:
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
     env.update({"CAREKIT_VAR_DIR": str(tmp_path / "var"), "CAREKIT_ENV": "dev", "DEBUG": "0"})
+    # attachments are stored under the working directory (MEDIA_ROOT is unset): keep them in tmp
+    (tmp_path / "var").mkdir()
     _cli("migrate", "--noinput", env=env)
     _cli("demo", env=env)
     port = free_port()
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        cwd=env["CAREKIT_VAR_DIR"],
     )
     base = f"http://127.0.0.1:{port}"
     try:

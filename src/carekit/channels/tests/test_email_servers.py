@@ -55,6 +55,12 @@ class Servers:
             conn.sendmail(sender, [to], raw)
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Stored attachments go to a temporary directory, not into the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def servers() -> Iterator[Servers]:
     oauth.forget_cached_tokens()

@@ -20,6 +20,12 @@ from carekit.testing.tenants import SYSTEM, make_workspace
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.sqlite]
 
 
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Stored attachments go to a temporary directory, not into the working tree."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def channel() -> Channel:
     ws = make_workspace()

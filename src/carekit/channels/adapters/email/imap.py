@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django import db
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from carekit.channels import services
@@ -76,10 +77,11 @@ def _cursor(channel: Channel, box: Mailbox) -> ImapCursor:
 
 
 def _advance(cursor: ImapCursor, *, uidvalidity: int, uid: int) -> None:
+    """Only forward within one UIDVALIDITY: a watcher and the periodic poll may read the same mailbox."""
     with transaction.atomic(durable=True):
-        ImapCursor.objects.filter(pk=cursor.pk).update(
-            uidvalidity=uidvalidity, last_uid=uid, updated_at=timezone.now()
-        )
+        ImapCursor.objects.filter(pk=cursor.pk).filter(
+            ~Q(uidvalidity=uidvalidity) | Q(last_uid__lt=uid)
+        ).update(uidvalidity=uidvalidity, last_uid=uid, updated_at=timezone.now())
     cursor.uidvalidity, cursor.last_uid = uidvalidity, uid
 
 
