@@ -260,7 +260,8 @@ def test_rate_limit_counts_in_redis_when_redis_is_configured():
 # --- HTTP fallback and uploads ------------------------------------------------------------------------
 
 
-def test_http_fallback_shares_the_idempotent_send_and_an_oversize_upload_is_refused():
+def test_http_fallback_shares_the_idempotent_send_and_an_oversize_upload_is_refused(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)  # the stored attachment stays out of the working tree
     ws = make_workspace()
     ch = make_channel(ws)
     InboxSettings.objects.update_or_create(workspace=ws, defaults={"attachment_max_bytes": 1000})

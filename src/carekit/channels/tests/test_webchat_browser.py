@@ -83,8 +83,13 @@ def served(tmp_path_factory) -> Iterator[Served]:
         subprocess.run([sys.executable, "-m", "carekit.cli", *args], env=env, check=True, capture_output=True)
     port = _free_port()
     log = (tmp / "serve.log").open("w")
+    # run from the scratch directory: uploaded attachments land under its MEDIA_ROOT (the cwd by default)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        cwd=tmp,
     )
     base = f"http://127.0.0.1:{port}"
     try:
