@@ -5,7 +5,7 @@ Workload (PostgreSQL + Redis by default; the same server configuration for every
 1. throughput: `carekit serve --workers W --no-worker` plus one `carekit worker`; after `warmup_seconds`
    of each endpoint, `clients` concurrent keep-alive HTTP clients for `seconds` post inbound messages
    (unique external ids, `threads` channel threads) to the API channel, then the same clients post to a
-   bare Django endpoint that inserts one ~200-byte row (`/inbox/bench/bare-insert/`). Both answer 2xx
+   bare Django endpoint that inserts one ~200-byte row (`/probe/bare-insert/`). Both answer 2xx
    only after their transaction committed.
 2. latency: an agent's websocket is open; inbound messages at a fixed open-loop rate of half the measured
    inbound maximum for `latency_seconds`; latency = the agent's `inbox.changed` event for the message
@@ -42,6 +42,7 @@ DEFAULTS = {
     "conversations": 100_000,
     "agents": 20,
     "page_requests": 300,
+    "port": 0,  # the server's port; 0 picks a free one
 }
 
 
@@ -57,7 +58,7 @@ def run(params: dict[str, Any]) -> dict[str, Any]:
     env["WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.1/32"
     env["CAREKIT_PROBES"] = "1"
     setup = run_phase("bench.inbox", "setup", env, p)
-    port = _free_port()
+    port = int(p["port"]) or _free_port()
     base = f"http://127.0.0.1:{port}"
     env_serve = {**env, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     server = subprocess.Popen(
@@ -231,9 +232,7 @@ def phase_load_inbound(p: dict[str, Any]) -> dict[str, Any]:
 
 def phase_load_bare(p: dict[str, Any]) -> dict[str, Any]:
     filler = json.dumps({"payload": "y" * 150}).encode()
-    return _closed_loop(
-        p, "/inbox/bench/bare-insert/", lambda i: filler, {"Content-Type": "application/json"}
-    )
+    return _closed_loop(p, "/probe/bare-insert/", lambda i: filler, {"Content-Type": "application/json"})
 
 
 def phase_latency(p: dict[str, Any]) -> dict[str, Any]:

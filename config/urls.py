@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -22,4 +23,9 @@ urlpatterns = [
     path("", include("carekit.loyalty.urls")),
     path("", include("carekit.conversations.urls")),
     path("", include("carekit.bot.urls")),
+    path("channels/email/", include("carekit.channels.adapters.email.urls")),
+    path("", include("carekit.channels.adapters.webchat.urls")),
 ]
+
+if "carekit.core.probe" in settings.INSTALLED_APPS:
+    urlpatterns.append(path("probe/", include("carekit.core.probe.urls")))

@@ -16,6 +16,8 @@ class AgentRef:
     user_id: str
     display_name: str
     role: str
+    email: str = ""
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,17 @@ class TeamRef:
 
 def agents(workspace_id: int) -> list[AgentRef]:
     rows = Membership.objects.select_related("user").filter(workspace_id=workspace_id).order_by("id")
-    return [AgentRef(m.public_id, m.user.public_id, m.user.full_name or m.user.email, m.role) for m in rows]
+    return [
+        AgentRef(
+            m.public_id,
+            m.user.public_id,
+            m.user.full_name or m.user.email,
+            m.role,
+            m.user.email,
+            m.user.language,
+        )
+        for m in rows
+    ]
 
 
 def teams(workspace_id: int) -> list[TeamRef]:

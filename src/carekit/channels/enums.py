@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import TextChoices
 from django.utils.translation import gettext_lazy as _
 
 
@@ -14,3 +15,20 @@ class QuarantineStatus(models.TextChoices):
     HELD = "held", _("Held")
     DISMISSED = "dismissed", _("Dismissed")
     REPROCESSED = "reprocessed", _("Reprocessed")
+
+
+class EmailDisposition(TextChoices):
+    """What the email adapter did with one mail (channels.EmailRecord)."""
+
+    RECEIVED = "received", _("Received")
+    DUPLICATE = "duplicate", _("Duplicate")
+    AUTO_REPLY = "auto_reply", _("Auto-reply (not answered)")
+    BOUNCE = "bounce", _("Bounce (not answered)")
+    OWN = "own", _("Sent by this mailbox (ignored)")
+    QUARANTINED = "quarantined", _("Quarantined")
+    SENT = "sent", _("Sent")
+
+
+class EmailDirection(TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from carekit.channels.enums import ChannelKind, QuarantineStatus
+from carekit.channels.enums import ChannelKind, EmailDirection, EmailDisposition, QuarantineStatus
 from carekit.core.ids import PublicIdField
 from carekit.core.models import Workspace
 
@@ -58,3 +58,66 @@ class QuarantinedInput(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "channel", "status"], name="chq_ws_channel")]
         ordering = ["-pk"]
+
+
+# --- email adapter (adapters/email/) ------------------------------------------------------------------
+
+
+class EmailThread(models.Model):
+    """One email thread of a mailbox channel. Its `token` is the conversation's thread key and rides in
+    the Reply-To address (`support+<token>@`) and in our Message-IDs, so replies find their thread even
+    when a client drops In-Reply-To."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="email_threads")
+    token = models.CharField(max_length=24)
+    address = models.CharField(max_length=320)  # where replies go (Reply-To, else From)
+    cc = models.JSONField(default=list)  # the last inbound mail's other recipients: replies go to all
+    subject = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "token"], name="email_thread_token_once")]
+
+
+class EmailRecord(models.Model):
+    """Every mail the adapter saw or sent, with its addressing (CC/BCC shown to the agent on the
+    message) and what was done with it: auto-replies and bounces are recorded here and never answered."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="email_records")
+    thread = models.ForeignKey(
+        EmailThread, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    direction = models.CharField(max_length=10, choices=EmailDirection.choices)
+    disposition = models.CharField(max_length=12, choices=EmailDisposition.choices)
+    message_id = models.CharField(max_length=300, blank=True, default="")  # the Message-ID header
+    in_reply_to = models.CharField(max_length=300, blank=True, default="")
+    references = models.JSONField(default=list)
+    from_address = models.CharField(max_length=320, blank=True, default="")
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    bcc = models.JSONField(default=list)
+    subject = models.CharField(max_length=300, blank=True, default="")
+    reason = models.CharField(max_length=200, blank=True, default="")
+    conversation_id = models.CharField(max_length=32, blank=True, default="")
+    carekit_message_id = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "message_id"], name="email_record_mid")]
+        ordering = ["id"]
+
+
+class ImapCursor(models.Model):
+    """How far the IMAP fetcher has read one mailbox: a UID is read once per UIDVALIDITY."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    mailbox = models.CharField(max_length=200, default="INBOX")
+    uidvalidity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "mailbox"], name="imap_cursor_once")]

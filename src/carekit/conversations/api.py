@@ -16,6 +16,7 @@ from pydantic import Field
 
 from carekit.conversations import (
     apichannel,
+    delivery,
     lifecycle,
     replies,
     routing,
@@ -108,6 +109,36 @@ def api_channel_create(request: HttpRequest, body: ApiChannelIn):
         )
     sub = ch.subscription
     return Status(201, {"id": ch.public_id, "name": ch.name, "webhook_url": sub.url, "secret": sub.secret})
+
+
+class DeliveredOut(Schema):
+    message_id: str
+    state: str
+    changed: bool
+
+
+@router.post(
+    "/inbox/api-channels/{channel_id}/messages/{message_id}/delivered",
+    response=DeliveredOut,
+    summary="Confirm an outbound message was delivered (sent → delivered; a repeat changes nothing)",
+)
+def api_channel_delivered(request: HttpRequest, channel_id: str, message_id: str):
+    p = need(request, "inbox:channel")
+    with transaction.atomic(durable=True):
+        ch = selectors.api_channel(p.workspace_id, channel_id)
+        msg = (
+            Message.objects.select_related("conversation")
+            .filter(
+                workspace_id=p.workspace_id,
+                public_id=message_id,
+                channel_key=f"{apichannel.CHANNEL}:{ch.public_id}",
+            )
+            .first()
+        )
+        if msg is None:
+            raise NotFound("Unknown message.", field="message_id")
+        changed = delivery.message_mark_delivered(actor=p.actor, message=msg)
+    return {"message_id": msg.public_id, "state": "delivered", "changed": changed}
 
 
 @router.post(
@@ -517,8 +548,9 @@ def presence_set(request: HttpRequest, body: PresenceIn):
             presence=body.presence,
             capacity=body.capacity,
             channel_capacity=body.channel_capacity,
+            skills=body.skills,
         )
-    return {"member_id": s.member_id, "presence": s.presence, "capacity": s.capacity}
+    return {"member_id": s.member_id, "presence": s.presence, "capacity": s.capacity, "skills": s.skills}
 
 
 class SearchHit(Schema):

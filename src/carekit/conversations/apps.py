@@ -7,7 +7,8 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Inbox"
 
     def ready(self) -> None:
-        from carekit.conversations import apichannel, handlers, providers, tasks  # noqa: F401
+        from carekit.conversations import apichannel, automation, handlers, providers, tasks  # noqa: F401
 
         providers.register()
         apichannel.register()
+        automation.register()

@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from carekit.conversations import realtime
-from carekit.conversations.enums import DeliveryState
+from carekit.conversations.enums import DeliveryState, Direction
 from carekit.conversations.models import Message
 from carekit.core import outbound
+from carekit.core.errors import Conflict
 from carekit.core.events import Actor, emit
 
 logger = logging.getLogger(__name__)
@@ -137,3 +139,36 @@ def sweep(*, now: datetime | None = None) -> int:
     for pk in due:
         deliver_message(pk)
     return len(due)
+
+
+def message_mark_delivered(*, actor: Actor, message: Message, at: datetime | None = None) -> bool:
+    """The channel confirms the recipient got the message: sent → delivered. Runs inside the caller's
+    transaction (unlike `attempt`); a repeat answers False and changes nothing; a message not yet sent
+    (or failed) cannot be delivered."""
+    at = at or timezone.now()
+    if message.direction != Direction.OUTBOUND:
+        raise Conflict(_("Only an outbound message can be delivered."), code="not_outbound")
+    if not Message.objects.filter(pk=message.pk, state=DeliveryState.SENT).update(
+        state=DeliveryState.DELIVERED
+    ):
+        current = Message.objects.filter(pk=message.pk).values_list("state", flat=True).first()
+        if current == DeliveryState.DELIVERED:
+            return False
+        raise Conflict(_("The message has not been sent yet."), code="not_sent")
+    message.state = DeliveryState.DELIVERED
+    emit(
+        workspace_id=message.workspace_id,
+        type="conversations.message.delivery_changed",
+        subject_type="message",
+        subject_id=message.public_id,
+        actor=actor,
+        payload={
+            "message_id": message.public_id,
+            "conversation_id": message.conversation.public_id,
+            "state": DeliveryState.DELIVERED,
+            "attempts": message.attempts,
+        },
+        occurred_at=at,
+    )
+    realtime.conversation_changed(message.conversation, kind="delivery", message_id=message.public_id)
+    return True

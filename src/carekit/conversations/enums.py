@@ -112,3 +112,4 @@ class ActivityKind(models.TextChoices):
     TAGGED = "tagged", _("Tags changed")
     STATUS = "status", _("Status changed")
     SLA = "sla", _("SLA")
+    SCRIPT = "script", _("Guided script")

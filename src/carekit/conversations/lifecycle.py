@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carekit.accounts import public as accounts
-from carekit.conversations import realtime, routing, sla
+from carekit.conversations import notify, realtime, routing, sla
 from carekit.conversations.enums import (
     ACTIVE_STATUSES,
     ActivityKind,
@@ -30,7 +30,6 @@ from carekit.conversations.services import ASSIGNED, _activity, _close, _event, 
 from carekit.core.errors import Conflict, DomainError
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
-from carekit.core.realtime import notifications
 
 # --- assignment and status --------------------------------------------------------------------------
 
@@ -70,7 +69,7 @@ def conversation_assign(
     if agent is not None:
         routing.note_assigned(conv.workspace_id, assignee_id, at)
         if actor.id != agent.user_id:
-            notifications.notification_create(
+            notify.notify(
                 actor=actor,
                 workspace_id=conv.workspace_id,
                 user_ids=[agent.user_id],

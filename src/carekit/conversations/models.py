@@ -88,6 +88,8 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     snoozed_until = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # Set by a routing rule that requires a skill: only agents with it may take the conversation.
+    required_skill = models.CharField(max_length=60, blank=True, default="")
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -404,3 +406,70 @@ class Macro(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AutomationEffect(models.Model):
+    """One effect of a scenario step on the inbox, keyed by the step's idempotency key: a retried step
+    finds its row and answers "duplicate" instead of acting twice."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=120)
+    run_id = models.CharField(max_length=32, blank=True, default="")
+    action = models.CharField(max_length=40)
+    ref = models.CharField(max_length=40, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "idempotency_key"], name="automation_effect_once")
+        ]
+        indexes = [models.Index(fields=["workspace", "run_id", "action"], name="automation_effect_run")]
+
+
+class Script(models.Model):
+    """A guided script (checklist) in the agent's sidebar. `steps` are [{"text", "points"}]; `limits` the
+    most points each role may grant, e.g. {"agent": 300, "supervisor": 1000}."""
+
+    public_id = PublicIdField(prefix="scr")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="scripts")
+    title = models.CharField(max_length=200, blank=True, default="")
+    steps = models.JSONField(default=list)
+    limits = models.JSONField(default=dict)
+    source = models.CharField(max_length=60, blank=True, default="")  # e.g. the scenario run
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ScriptTick(models.Model):
+    """A ticked step of a script; a step with points granted them through loyalty when ticked."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    script = models.ForeignKey(Script, on_delete=models.CASCADE, related_name="ticks")
+    index = models.PositiveIntegerField()
+    member_id = models.CharField(max_length=32)
+    role = models.CharField(max_length=20)
+    outcome = models.CharField(
+        max_length=10, choices=CompensationOutcome.choices, blank=True, default=CompensationOutcome.NONE
+    )
+    compensation_id = models.CharField(max_length=32, blank=True, default="")
+    refusal = models.CharField(max_length=20, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["script", "index"], name="script_tick_once")]
+
+
+class NotificationPreference(models.Model):
+    """How a member hears about inbox notifications: in the app only, or by e-mail too."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user_id = models.CharField(max_length=32)
+    email = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "user_id"], name="notification_preference_once")
+        ]

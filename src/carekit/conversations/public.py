@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from carekit.conversations import services, worktasks
-from carekit.conversations.models import Conversation
+from carekit.conversations.enums import DeliveryState
+from carekit.conversations.models import Conversation, Message
 from carekit.conversations.services import Inbound, NewAttachment
 from carekit.core.events import Actor
 from carekit.core.models import Workspace
@@ -93,6 +94,186 @@ def task_create(
         source=source,
     )
     return task.public_id
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    direction: str  # inbound (the customer) | outbound (agent, bot or system)
+    author_kind: str
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryConversation:
+    conversation_id: str
+    channel: str
+    subject: str
+    status: str
+    last_message_at: datetime
+    messages: tuple[HistoryMessage, ...]
+
+
+def customer_history(
+    workspace_id: int, customer_id: str, *, conversations: int = 10, messages: int = 50
+) -> Sequence[HistoryConversation]:
+    """What the customer may see of their own conversations (the cabinet): messages exchanged with
+    them, newest conversation first, each oldest message first. Internal notes, activity and messages
+    that never left (failed, still queued) are not part of it."""
+    convs = list(
+        Conversation.objects.filter(workspace_id=workspace_id, customer_id=customer_id).order_by(
+            "-last_message_at", "-pk"
+        )[:conversations]
+    )
+    hidden = (DeliveryState.FAILED, DeliveryState.QUEUED, DeliveryState.SENDING)
+    out = []
+    for c in convs:
+        rows = (
+            Message.objects.filter(workspace_id=workspace_id, conversation=c)
+            .exclude(state__in=hidden)
+            .order_by("-pk")
+            .values_list("direction", "author_kind", "text", "created_at")[:messages]
+        )
+        msgs = tuple(HistoryMessage(*r) for r in reversed(rows))
+        out.append(HistoryConversation(c.public_id, c.channel, c.subject, c.status, c.last_message_at, msgs))
+    return out
+
+
+# --- for channel adapters (email): safe text of HTML mail, and per-message details shown to agents ----
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML body, through the inbox's sanitizer rules (scripts and styles dropped)."""
+    from carekit.conversations.sanitize import html_to_text as _html_to_text
+
+    return _html_to_text(html)
+
+
+# A provider returns, for the given message public ids, lines such as ("Cc", "a@example.com") that the
+# agent sees on the message (e.g. the email adapter's From/To/Cc/Bcc). Registered by the adapter.
+_DETAIL_PROVIDERS: list[Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]]] = []
+
+
+def register_message_details(
+    provider: Callable[[int, Sequence[str]], dict[str, list[tuple[str, str]]]],
+) -> None:
+    if provider not in _DETAIL_PROVIDERS:
+        _DETAIL_PROVIDERS.append(provider)
+
+
+def message_details(workspace_id: int, message_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for provider in _DETAIL_PROVIDERS:
+        for message_id, lines in provider(workspace_id, message_ids).items():
+            out.setdefault(message_id, []).extend(lines)
+    return out
+
+
+# --- reads for the web chat widget (carekit.channels.adapters.webchat) ----------------------------
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """One message as the customer may see it (no notes, no internal fields)."""
+
+    message_id: str
+    conversation_id: str
+    customer_id: str
+    thread_key: str
+    channel_ref: str
+    direction: str
+    author_kind: str
+    text: str
+    created_at: datetime
+    attachments: tuple[tuple[str, int], ...]  # (filename, size)
+
+
+def _view(m) -> MessageView:  # a Message with its conversation loaded
+    c = m.conversation
+    return MessageView(
+        m.public_id,
+        c.public_id,
+        c.customer_id,
+        c.thread_key,
+        c.channel_ref,
+        m.direction,
+        m.author_kind,
+        m.text,
+        m.created_at,
+        tuple((a.filename, a.size) for a in m.attachments.all()),
+    )
+
+
+def customer_messages(
+    workspace_id: int, *, channel: str, channel_ref: str, customer_id: str, limit: int = 200
+) -> list[MessageView]:
+    """The customer's messages on one channel instance, oldest first (the newest `limit`)."""
+    from carekit.conversations.models import Message
+
+    rows = list(
+        Message.objects.filter(
+            workspace_id=workspace_id,
+            conversation__channel=channel,
+            conversation__channel_ref=channel_ref,
+            conversation__customer_id=customer_id,
+        )
+        .select_related("conversation")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    return [_view(m) for m in reversed(rows)]
+
+
+def message_view(workspace_id: int, message_id: str) -> MessageView | None:
+    from carekit.conversations.models import Message
+
+    m = (
+        Message.objects.filter(workspace_id=workspace_id, public_id=message_id)
+        .select_related("conversation")
+        .prefetch_related("attachments")
+        .first()
+    )
+    return _view(m) if m is not None else None
+
+
+def thread_customer(workspace_id: int, *, channel: str, channel_ref: str, thread_key: str) -> str | None:
+    """The customer of the thread's latest conversation (after merges), or None for a new thread."""
+    return (
+        Conversation.objects.filter(
+            workspace_id=workspace_id, channel=channel, channel_ref=channel_ref, thread_key=thread_key
+        )
+        .order_by("-pk")
+        .values_list("customer_id", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AttachmentLimits:
+    max_bytes: int
+    allowed_types: tuple[str, ...]
+
+
+def attachment_limits(workspace_id: int) -> AttachmentLimits:
+    from carekit.conversations.models import DEFAULT_ALLOWED_TYPES
+
+    cfg = services.settings_for(workspace_id)
+    return AttachmentLimits(cfg.attachment_max_bytes, tuple(cfg.allowed_types or DEFAULT_ALLOWED_TYPES))
+
+
+def calendar_opening(workspace_id: int, calendar_id: str, *, at: datetime) -> datetime | None:
+    """When the business calendar is next open at or after `at` (`at` itself while open); None for an
+    unknown calendar or one without working time."""
+    from carekit.conversations.business_hours import Calendar, add_business_seconds
+    from carekit.conversations.models import BusinessCalendar
+
+    row = BusinessCalendar.objects.filter(workspace_id=workspace_id, public_id=calendar_id).first()
+    if row is None:
+        return None
+    try:
+        return add_business_seconds(Calendar.of(row.time_zone, row.hours, row.holidays), at, 0)
+    except ValueError:
+        return None
 
 
 # --- the first-line bot (issue 8): held conversations, bot replies, hand-off with a pinned summary ----

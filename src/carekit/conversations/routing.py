@@ -27,6 +27,7 @@ from carekit.conversations.models import Activity, AgentState, Conversation, Rou
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
+from carekit.customers import public as customers
 
 FILL_BATCH = 50
 
@@ -44,12 +45,15 @@ def first_line_holds(workspace_id: int, channel: str) -> bool:
     return any(p(workspace_id, channel) for p in _FIRST_LINE)
 
 
-def rule_matches(rule: RoutingRule, conversation: Conversation, text: str, intent: str) -> bool:
+def rule_matches(
+    rule: RoutingRule, conversation: Conversation, text: str, intent: str, tags: set[str] | None = None
+) -> bool:
+    """`tags`: the conversation's and its customer's tags (the conversation's alone when not given)."""
     if rule.channel and rule.channel != conversation.channel:
         return False
     if rule.language and rule.language != conversation.language:
         return False
-    if rule.tags and not set(rule.tags) <= set(conversation.tags):
+    if rule.tags and not set(rule.tags) <= (tags if tags is not None else set(conversation.tags)):
         return False
     if rule.intent and rule.intent != intent:
         return False
@@ -62,14 +66,19 @@ def rule_matches(rule: RoutingRule, conversation: Conversation, text: str, inten
 
 def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: str = "", at: datetime) -> None:
     """Apply the first matching rule, then try to assign; with no free agent the conversation waits."""
-    rules = RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True)
-    rule = next((r for r in rules if rule_matches(r, conversation, text, intent)), None)
+    rules = list(RoutingRule.objects.filter(workspace_id=conversation.workspace_id, is_active=True))
+    tags = set(conversation.tags)
+    if any(r.tags for r in rules):  # the customer's tags count too ("vip" customers to the VIP team)
+        facts = customers.customer_facts(conversation.workspace_id, conversation.customer_id)
+        tags |= set(facts.tags) if facts else set()
+    rule = next((r for r in rules if rule_matches(r, conversation, text, intent, tags)), None)
     if rule is not None:
         if rule.team_id:
             conversation.team_id = rule.team_id
         if rule.priority:
             conversation.priority = rule.priority
-        conversation.save(update_fields=["team_id", "priority"])
+        conversation.required_skill = rule.skill
+        conversation.save(update_fields=["team_id", "priority", "required_skill"])
         Activity.objects.create(
             workspace_id=conversation.workspace_id,
             conversation=conversation,
@@ -79,6 +88,7 @@ def route_new(*, actor: Actor, conversation: Conversation, text: str, intent: st
                 "rule_id": rule.public_id,
                 "team_id": conversation.team_id,
                 "priority": conversation.priority,
+                "skill": conversation.required_skill,
             },
             created_at=at,
         )
@@ -143,6 +153,8 @@ def assign_next(*, actor: Actor, conversation: Conversation, at: datetime) -> st
     if pool is not None:
         states = states.filter(member_id__in=pool)
     candidates = list(states.order_by("pk"))
+    if conversation.required_skill:
+        candidates = [s for s in candidates if conversation.required_skill in (s.skills or [])]
     if not candidates:
         return None
     load = loads(conversation.workspace_id, [s.member_id for s in candidates])
@@ -177,14 +189,16 @@ def fill_slots(*, actor: Actor, workspace_id: int, at: datetime) -> int:
         ).order_by("created_at", "pk")[:FILL_BATCH]
     )
     n = 0
-    full: set[str] = set()  # teams with no free agent: later conversations of theirs wait too
+    # (team, skill) pools with no free agent: later conversations of theirs wait too
+    full: set[tuple[str, str]] = set()
     for conv in waiting:
-        if conv.team_id in full:
+        pool = (conv.team_id, conv.required_skill)
+        if pool in full:
             continue
         if assign_next(actor=actor, conversation=conv, at=at):
             n += 1
         else:
-            full.add(conv.team_id)
+            full.add(pool)
     return n
 
 
@@ -196,9 +210,11 @@ def presence_set(
     presence: str,
     capacity: int | None = None,
     channel_capacity: dict[str, int] | None = None,
+    skills: list[str] | None = None,
     at: datetime | None = None,
 ) -> AgentState:
-    """Set an agent's presence (and optionally capacity); going online pulls waiting conversations."""
+    """Set an agent's presence (and optionally capacity and skills); going online pulls waiting
+    conversations."""
     at = at or timezone.now()
     agent = next((a for a in accounts.agents(workspace.pk) if a.member_id == member_id), None)
     if agent is None:
@@ -216,6 +232,8 @@ def presence_set(
         state.capacity = capacity
     if channel_capacity is not None:
         state.channel_capacity = {k: int(v) for k, v in channel_capacity.items()}
+    if skills is not None:
+        state.skills = sorted({s.strip()[:60] for s in skills if s.strip()})
     state.save()
     emit(
         workspace_id=workspace.pk,
@@ -228,6 +246,7 @@ def presence_set(
             "presence": state.presence,
             "previous": previous,
             "capacity": state.capacity,
+            "skills": state.skills,
         },
         occurred_at=at,
     )

@@ -215,6 +215,7 @@ class RuleIn(StrictSchema):
     intent: str = Field(default="", max_length=60)
     team_id: str = Field(default="", max_length=32)
     priority: Priority | Literal[""] = ""
+    skill: str = Field(default="", max_length=60, description="Only agents with this skill get it")
 
 
 class RuleOut(Schema):
@@ -227,6 +228,7 @@ class RuleOut(Schema):
     keywords: list[str]
     team_id: str
     priority: str
+    skill: str = ""
 
 
 class RulePage(Schema):
@@ -298,12 +300,14 @@ class PresenceIn(StrictSchema):
     )
     capacity: int | None = Field(default=None, ge=0, le=100)
     channel_capacity: dict[str, int] | None = None
+    skills: list[str] | None = Field(default=None, max_length=50)
 
 
 class PresenceOut(Schema):
     member_id: str
     presence: str
     capacity: int
+    skills: list[str] = []
 
 
 class ReportOut(Schema):
@@ -393,6 +397,7 @@ def _rule(r: RoutingRule) -> dict[str, Any]:
         "keywords": r.keywords,
         "team_id": r.team_id,
         "priority": r.priority,
+        "skill": r.skill,
     }
 
 

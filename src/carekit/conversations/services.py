@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from carekit.accounts import public as accounts
-from carekit.conversations import realtime, routing, sla
+from carekit.conversations import notify, realtime, routing, sla
 from carekit.conversations.enums import (
     ACTIVE_STATUSES,
     ActivityKind,
@@ -44,7 +44,6 @@ from carekit.conversations.sanitize import html_to_text, sanitize_html, text_to_
 from carekit.core.errors import DomainError
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
-from carekit.core.realtime import notifications
 from carekit.customers import public as customers
 
 MAX_TEXT = 20_000
@@ -567,7 +566,7 @@ def note_add(
     )
     users = [a.user_id for a in mentioned if a.member_id != author_id]
     if users:
-        notifications.notification_create(
+        notify.notify(
             actor=actor,
             workspace_id=conversation.workspace_id,
             user_ids=users,

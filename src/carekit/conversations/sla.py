@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from carekit.accounts import public as accounts
-from carekit.conversations import realtime
+from carekit.conversations import notify, realtime
 from carekit.conversations.business_hours import Calendar, add_business_seconds, business_seconds_between
 from carekit.conversations.enums import (
     PRIORITY_ORDER,
@@ -32,7 +32,6 @@ from carekit.conversations.enums import (
 from carekit.conversations.models import BusinessCalendar, Conversation, SlaClock, SlaPolicy, TeamRouting
 from carekit.core.events import Actor, emit
 from carekit.core.models import Workspace
-from carekit.core.realtime import notifications
 from carekit.loyalty import public as loyalty
 
 SLA_WARNING = "conversations.sla_warning"
@@ -281,7 +280,7 @@ def clock_warn(*, actor: Actor, clock_id: int, at: datetime) -> bool:
     _emit(clock, conv, "warned", actor, at, due_at=clock.due_at.isoformat() if clock.due_at else None)
     users = _watchers(conv)
     if users:
-        notifications.notification_create(
+        notify.notify(
             actor=actor,
             workspace_id=conv.workspace_id,
             user_ids=users,
@@ -306,7 +305,7 @@ def clock_breach(*, actor: Actor, clock_id: int, at: datetime) -> bool:
     _emit(clock, conv, "breached", actor, at, due_at=clock.due_at.isoformat() if clock.due_at else None)
     users = _watchers(conv)
     if policy.notify and users:
-        notifications.notification_create(
+        notify.notify(
             actor=actor,
             workspace_id=conv.workspace_id,
             user_ids=users,

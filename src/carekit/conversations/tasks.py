@@ -58,3 +58,20 @@ def inbox_tick() -> None:
 def inbox_close_stale() -> int:
     with transaction.atomic(durable=True):
         return lifecycle.resolved_close_stale(actor=SYSTEM)
+
+
+@task(retries=3, retry_delay=60)
+def email_notification(notification_pk: int) -> bool:
+    """E-mail one notification to its member (their preference said so when it was created)."""
+    from carekit.conversations import notify
+    from carekit.core import outbound
+    from carekit.core.realtime.models import Notification
+
+    row = Notification.objects.filter(pk=notification_pk).first()
+    message = notify.email_of(row) if row is not None else None
+    if message is None:
+        return False
+    result = outbound.send(message)
+    if not result.ok and result.retryable:
+        raise RuntimeError(f"e-mail for notification {row.public_id if row else ''} failed: {result.error}")
+    return result.ok

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import path
 
 from carekit.conversations import views
@@ -14,12 +13,15 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/note/", views.note, name="note"),
     path("inbox/c/<str:conversation_id>/action/", views.action, name="action"),
     path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
+    path(
+        "inbox/c/<str:conversation_id>/script/<str:script_id>/<int:index>/",
+        views.script_tick,
+        name="script_tick",
+    ),
     path("inbox/presence/", views.presence, name="presence"),
+    path("inbox/notifications/", views.notify_pref, name="notify_pref"),
     path("inbox/supervisor/", views.supervisor, name="supervisor"),
     path("inbox/supervisor/report.csv", views.supervisor_csv, name="supervisor_csv"),
+    path("inbox/report/", views.team_report, name="team_report"),
+    path("inbox/report.csv", views.team_report_csv, name="team_report_csv"),
 ]
-
-if "carekit.core.probe" in settings.INSTALLED_APPS:
-    from carekit.conversations import benchviews
-
-    urlpatterns.append(path("inbox/bench/bare-insert/", benchviews.bare_insert, name="bench_bare_insert"))

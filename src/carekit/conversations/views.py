@@ -22,7 +22,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
-from carekit.conversations import lifecycle, replies, routing, selectors, services
+from carekit.conversations import (
+    lifecycle,
+    notify,
+    public,
+    replies,
+    reports,
+    routing,
+    scripts,
+    selectors,
+    services,
+)
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
@@ -140,6 +150,7 @@ def inbox(request: HttpRequest, p: Principal) -> HttpResponse:
         routing.agent_seen(p.workspace_id, ctx["me"].member_id)
         state = selectors.agent_states(p.workspace_id).filter(member_id=ctx["me"].member_id).first()
         ctx["presence"] = state.presence if state else Presence.OFFLINE
+        ctx["notify_email"] = notify.wants_email(p.workspace_id, ctx["me"].user_id)
     return render(request, "conversations/inbox.html", ctx)
 
 
@@ -161,9 +172,16 @@ def _conversation_context(request: HttpRequest, p: Principal, conv: Conversation
         if c.shortcut not in seen:
             seen.add(c.shortcut)
             options.append(c)
+    me = _me(p, agents)
+    items = selectors.thread(conv)
     return {
         "c": conv,
-        "items": selectors.thread(conv),
+        "scripts": scripts.scripts_for(conv, me.role if me else ""),
+        "items": items,
+        # channel details per message (e.g. an email's From/To/Cc/Bcc), from the adapters' providers
+        "details": public.message_details(
+            p.workspace_id, [i.obj.public_id for i in items if i.kind == "message"]
+        ),
         "names": {a.member_id: a.display_name for a in agents},
         "agents": agents,
         "teams": accounts.teams(p.workspace_id),
@@ -312,6 +330,39 @@ def action(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResp
 
 @require_POST
 @workspace_view("inbox:write")
+def script_tick(request: HttpRequest, p: Principal, conversation_id: str, script_id: str, index: int):
+    conv = _conv(p, conversation_id)
+    script = conv.scripts.filter(public_id=script_id).first()
+    me = _me(p)
+    if script is None or me is None:
+        raise Http404
+    try:
+        with transaction.atomic(durable=True):
+            scripts.script_tick(actor=p.actor, script=script, index=index, member=me)
+    except DomainError as exc:
+        return _fail(request, p, conv, exc)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:read")
+def notify_pref(request: HttpRequest, p: Principal) -> HttpResponse:
+    me = _me(p)
+    if me is not None:
+        from carekit.core.models import Workspace
+
+        with transaction.atomic(durable=True):
+            notify.preference_set(
+                actor=p.actor,
+                workspace=Workspace.objects.get(pk=p.workspace_id),
+                user_id=me.user_id,
+                email=request.POST.get("email") == "1",
+            )
+    return redirect("conversations:inbox")
+
+
+@require_POST
+@workspace_view("inbox:write")
 def presence(request: HttpRequest, p: Principal) -> HttpResponse:
     me = _me(p)
     value = request.POST.get("presence", "")
@@ -365,4 +416,103 @@ def supervisor_csv(request: HttpRequest, p: Principal) -> HttpResponse:
     writer.writeheader()
     for row in selectors.daily_report(p.workspace_id, until - timedelta(days=90), until):
         writer.writerow(row)
+    return response
+
+
+def _report_params(request: HttpRequest) -> tuple[str, int]:
+    by = request.GET.get("by", "team")
+    days = request.GET.get("days", "30")
+    return (by if by in ("team", "agent") else "team"), (int(days) if days in ("7", "30", "90") else 30)
+
+
+def _report_rows(p: Principal, by: str, days: int) -> tuple[list[dict[str, Any]], dict[str, str], Any, Any]:
+    until = timezone.now()
+    since = until - timedelta(days=days)
+    rows = reports.report(p.workspace_id, since, until, by=by)
+    if by == "team":
+        names = {t.team_id: t.name for t in accounts.teams(p.workspace_id)}
+        names[""] = _("No team")
+    else:
+        names = {a.member_id: a.display_name for a in accounts.agents(p.workspace_id)}
+        names[""] = _("Unassigned")
+    return rows, names, reports.local_day(p.workspace_id, since), reports.local_day(p.workspace_id, until)
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def team_report(request: HttpRequest, p: Principal) -> HttpResponse:
+    """Per team or per agent, per day: handled, first response and resolution times, with a chart."""
+    by, days = _report_params(request)
+    rows, names, first, last = _report_rows(p, by, days)
+    dates = reports.days_between(first, last)
+    groups = sorted({str(r["group"]) for r in rows}, key=lambda g: (g == "", str(names.get(g, g)).lower()))
+    handled = {(str(r["group"]), str(r["day"])): int(str(r["handled"])) for r in rows}
+    peak = max(handled.values(), default=0) or 1
+    width = 12  # per day; SVG numbers are formatted here, never localised ("41,5" is no coordinate)
+    charts = [
+        {
+            "name": names.get(g, g),
+            "total": sum(handled.get((g, d.isoformat()), 0) for d in dates),
+            "bars": [
+                {
+                    "x": i * width,
+                    "h": f"{40 * handled.get((g, d.isoformat()), 0) / peak:.1f}",
+                    "y": f"{43 - 40 * handled.get((g, d.isoformat()), 0) / peak:.1f}",
+                    "day": d.isoformat(),
+                    "n": handled.get((g, d.isoformat()), 0),
+                }
+                for i, d in enumerate(dates)
+            ],
+        }
+        for g in groups
+    ]
+    for r in rows:
+        r["name"] = names.get(str(r["group"]), str(r["group"]))
+        frt, res = r["frt_avg_seconds"], r["resolution_avg_seconds"]
+        r["frt_min"] = round(float(frt) / 60, 1) if isinstance(frt, float) else None
+        r["resolution_h"] = round(float(res) / 3600, 1) if isinstance(res, float) else None
+    return render(
+        request,
+        "conversations/report.html",
+        {
+            "by": by,
+            "days": days,
+            "rows": list(reversed(rows)),
+            "charts": charts,
+            "chart_width": len(dates) * width,
+            "first": first,
+            "last": last,
+        },
+    )
+
+
+@require_GET
+@workspace_view("inbox:admin")
+def team_report_csv(request: HttpRequest, p: Principal) -> HttpResponse:
+    import csv
+
+    by, days = _report_params(request)
+    rows, names, _first, _last = _report_rows(p, by, days)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="inbox-{by}-report.csv"'
+    fields = [
+        "day",
+        by,
+        f"{by}_id",
+        "handled",
+        "first_responses",
+        "frt_avg_seconds",
+        "resolution_avg_seconds",
+    ]
+    writer = csv.DictWriter(response, fieldnames=fields)
+    writer.writeheader()
+    for r in rows:
+        group = str(r["group"])
+        writer.writerow(
+            {
+                **{k: r[k] for k in fields if k in r},
+                by: names.get(group, group),
+                f"{by}_id": group,
+            }
+        )
     return response

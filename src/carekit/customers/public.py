@@ -393,6 +393,97 @@ def cabinet_erase(*, workspace_id: int, customer_id: str) -> bool:
     return True
 
 
+# --- anonymous visitors of the web chat widget (used by carekit.channels.adapters.webchat) -------
+
+
+def identity_owner(workspace_id: int, kind: str, value: str) -> str | None:
+    """The active profile holding this exact identity, or None; never creates one."""
+    from carekit.customers.models import Identity
+
+    held = (
+        Identity.objects.filter(workspace_id=workspace_id, kind=kind, value=value)
+        .values_list("customer__public_id", flat=True)
+        .first()
+    )
+    ref = customer(workspace_id, held) if held else None
+    return ref.customer_id if ref is not None and ref.status == CustomerStatus.ACTIVE else None
+
+
+@dataclass(frozen=True)
+class VisitorClaim:
+    claim_id: str
+    customer_id: str  # the visitor's own (anonymous) profile; nothing of the contact's holder
+
+
+@dataclass(frozen=True)
+class VisitorVerified:
+    ok: bool
+    customer_id: str = ""  # the profile the visitor belongs to now
+    error: str = ""  # not_found | wrong_code | expired | used
+    message: str = ""
+
+
+def visitor_claim_start(
+    *, actor: Actor, workspace_id: int, visitor_kind: str, visitor_value: str, kind: str, value: str
+) -> VisitorClaim:
+    """A contact typed by a visitor opens a pending claim and sends a one-time code to it."""
+    from carekit.customers import claims as _claims
+
+    ws = Workspace.objects.get(pk=workspace_id)
+    started = _claims.claim_start(
+        actor=actor,
+        workspace=ws,
+        visitor_kind=visitor_kind,
+        visitor_value=visitor_value,
+        kind=kind,
+        value=value,
+    )
+    return VisitorClaim(started.claim.public_id, started.visitor.public_id)
+
+
+def visitor_claim_verify(
+    *, actor: Actor, workspace_id: int, visitor_kind: str, visitor_value: str, claim_id: str, code: str
+) -> VisitorVerified:
+    """Check the code of the visitor's own claim (another visitor's claim id is not found)."""
+    from carekit.customers import claims as _claims
+    from carekit.customers.models import Claim
+
+    ws = Workspace.objects.get(pk=workspace_id)
+    claim = Claim.objects.filter(
+        workspace=ws,
+        public_id=claim_id,
+        claimant__identities__kind=visitor_kind,
+        claimant__identities__value=visitor_value,
+    ).first()
+    if claim is None:
+        return VisitorVerified(False, error="not_found", message=gettext("This code can no longer be used."))
+    result = _claims.claim_verify(actor=actor, workspace=ws, claim=claim, code=code)
+    if result.customer is None:
+        return VisitorVerified(False, error=result.error, message=result.message)
+    return VisitorVerified(True, customer_id=result.customer.public_id)
+
+
+def visitor_name_set(*, actor: Actor, workspace_id: int, customer_id: str, name: str) -> bool:
+    """The name a visitor typed, kept only on a profile that has none (it never renames a customer)."""
+    c = _active(workspace_id, customer_id)
+    name = " ".join(name.split())[:120]
+    if c is None or not name or c.first_name or c.last_name:
+        return False
+    _services.customer_update(actor=actor, customer=c, data=_services.ProfileInput(first_name=name))
+    return True
+
+
+def has_verified_identity(workspace_id: int, customer_id: str, *, besides: str = "visitor") -> bool:
+    """Whether the profile holds a verified identity other than `besides` (e.g. a claimed email)."""
+    from carekit.customers.models import Identity
+
+    return (
+        Identity.objects.filter(workspace_id=workspace_id, customer__public_id=customer_id, verified=True)
+        .exclude(kind=besides)
+        .exists()
+    )
+
+
 # --- the first-line bot (issue 8): proof of identity, order lookups, starting a return --------------
 
 
@@ -403,27 +494,6 @@ def identity_verified(workspace_id: int, customer_id: str) -> bool:
     if c is None:
         return False
     return c.identities.filter(verified=True).exists() or c.contacts.filter(verified=True).exists()
-
-
-def host_token_identity(workspace_id: int, token: str) -> tuple[str, str] | None:
-    """The (kind, value) a valid host-site token asserts, or None."""
-    from carekit.customers.claims import InvalidToken, host_token_verify
-
-    try:
-        return host_token_verify(workspace_id, token)
-    except InvalidToken:
-        return None
-
-
-def identity_owner(workspace_id: int, kind: str, value: str) -> str | None:
-    from carekit.customers.models import Identity
-
-    row = (
-        Identity.objects.filter(workspace_id=workspace_id, kind=kind, value=value)
-        .values_list("customer__public_id", flat=True)
-        .first()
-    )
-    return row
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class DemoContext:
     users: dict[str, Any] = field(default_factory=dict)  # accounts users by email
     members: dict[tuple[str, str], Any] = field(default_factory=dict)  # (slug, email) -> membership
     sign_in: list[str] = field(default_factory=list)  # emails worth showing at the end
+    # What one loader leaves for the next (e.g. "customers": the demo customers' ids, in order).
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def shop(self) -> Workspace:

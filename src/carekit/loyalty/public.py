@@ -9,7 +9,7 @@ from datetime import datetime
 
 from carekit.core.events import Actor
 from carekit.loyalty import selectors
-from carekit.loyalty.enums import CompensationStatus
+from carekit.loyalty.enums import CompensationStatus, EntryKind
 from carekit.loyalty.services import compensation as _compensation
 from carekit.loyalty.services import rules as _rules
 
@@ -111,3 +111,8 @@ def birthday_bonus_grant(*, workspace_id: int, customer_id: str, year: int, acto
     return _rules.customer_birthday(
         actor=actor, workspace_id=workspace_id, customer_id=customer_id, year=year
     )
+
+
+def entry_kind_label(kind: str) -> str:
+    """The human name of a ledger entry kind ("earn" → "Earned"), in the active language."""
+    return str(dict(EntryKind.choices).get(kind, kind))

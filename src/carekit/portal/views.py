@@ -14,9 +14,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carekit.conversations import public as conversations
 from carekit.core.errors import DomainError
 from carekit.core.models import Workspace
 from carekit.customers import public as customers
+from carekit.loyalty import public as loyalty
 
 SESSION_KEY = "carekit_portal"
 PENDING_EMAIL_KEY = "carekit_portal_email"
@@ -33,13 +35,25 @@ def _signed_in(request: HttpRequest, ws: Workspace) -> str | None:
     return (request.session.get(SESSION_KEY) or {}).get(str(ws.pk))
 
 
+def _points(workspace_id: int, customer_id: str) -> dict:
+    summary = loyalty.account_summary(workspace_id, customer_id, history=10)
+    recent = [(loyalty.entry_kind_label(kind), pts, at) for kind, pts, at in summary.recent]
+    return {"balances": summary.balances, "lots": summary.lots, "recent": recent}
+
+
 def cabinet(request: HttpRequest, ws: str) -> HttpResponse:
     workspace = _workspace(ws)
     customer_id = _signed_in(request, workspace)
     view = customers.cabinet_view(workspace.pk, customer_id) if customer_id else None
     if view is None:
         return redirect("portal:sign_in", ws=ws)
-    ctx = {"ws": workspace, "me": view, "channels": customers.CABINET_CHANNELS}
+    ctx = {
+        "ws": workspace,
+        "me": view,
+        "channels": customers.CABINET_CHANNELS,
+        "history": conversations.customer_history(workspace.pk, view.customer_id),
+        "points": _points(workspace.pk, view.customer_id),
+    }
     return render(request, "portal/cabinet.html", ctx)
 
 

@@ -108,7 +108,7 @@ def message_channel(call: ActionCall) -> str:
     wanted = str(call.params.get("channel") or "preferred")
     if wanted in ("preferred", "conversation"):
         facts = (
-            inbox().conversation_facts(call.workspace_id, call.customer_id)
+            inbox().conversation_facts(call.workspace_id, call.customer_id, call.at)
             if wanted == "conversation"
             else None
         )

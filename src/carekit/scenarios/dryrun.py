@@ -44,8 +44,8 @@ class DryReads:
             "attributes": {**(base.get("attributes") or {}), **(attrs or {})},
         }
 
-    def conversation(self, customer_id: str) -> Mapping[str, Any] | None:
-        return self.live.conversation(customer_id)
+    def conversation(self, customer_id: str, at: datetime) -> Mapping[str, Any] | None:
+        return self.live.conversation(customer_id, at)
 
     def time_zone(self, customer_id: str) -> ZoneInfo:
         return self.live.time_zone(customer_id)

@@ -27,7 +27,7 @@ MAX_STEPS_PER_ADVANCE = 500
 class Reads(Protocol):
     def customer(self, customer_id: str) -> Mapping[str, Any] | None: ...
 
-    def conversation(self, customer_id: str) -> Mapping[str, Any] | None: ...
+    def conversation(self, customer_id: str, at: datetime) -> Mapping[str, Any] | None: ...
 
     def time_zone(self, customer_id: str) -> ZoneInfo: ...
 
@@ -151,7 +151,7 @@ class Engine:
             vars=state.vars,
             run={"arm": state.arm, "id": state.run_id, "scenario_id": self.scenario_id},
             load_customer=lambda: self.reads.customer(cid),
-            load_conversation=lambda: self.reads.conversation(cid),
+            load_conversation=lambda: self.reads.conversation(cid, at),
         )
 
     def trigger_matches(self, facts: Mapping[str, Any], at: datetime, customer_id: str) -> tuple[bool, list]:

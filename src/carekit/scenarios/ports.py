@@ -33,8 +33,11 @@ class InboxResult:
 class InboxPort(Protocol):
     def perform(self, request: InboxRequest) -> InboxResult: ...
 
-    def conversation_facts(self, workspace_id: int, customer_id: str) -> Mapping[str, Any] | None:
-        """channel, sentiment (of the last customer message), priority, status, language, team."""
+    def conversation_facts(
+        self, workspace_id: int, customer_id: str, at: datetime | None = None
+    ) -> Mapping[str, Any] | None:
+        """channel, sentiment (of the customer's last message at or before `at`, the run's logical
+        time), priority, status, language, team."""
         ...
 
 
@@ -49,7 +52,9 @@ class LocalInbox:
         task, new = services.task_record(request=request)
         return InboxResult("done" if new else "duplicate", ref=task.public_id)
 
-    def conversation_facts(self, workspace_id: int, customer_id: str) -> Mapping[str, Any] | None:
+    def conversation_facts(
+        self, workspace_id: int, customer_id: str, at: datetime | None = None
+    ) -> Mapping[str, Any] | None:
         return None
 
 

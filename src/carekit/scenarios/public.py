@@ -6,9 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from carekit.scenarios.definition import parse_duration
 from carekit.scenarios.ports import InboxPort, InboxRequest, InboxResult, register_inbox_port
 
-__all__ = ["InboxPort", "InboxRequest", "InboxResult", "RunView", "customer_runs", "register_inbox_port"]
+__all__ = [
+    "InboxPort",
+    "InboxRequest",
+    "InboxResult",
+    "RunView",
+    "customer_runs",
+    "parse_duration",
+    "register_inbox_port",
+]
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,8 @@ class LiveReads:
             )
         return self._facts[customer_id]
 
-    def conversation(self, customer_id: str) -> Mapping[str, Any] | None:
-        return inbox().conversation_facts(self.workspace_id, customer_id)
+    def conversation(self, customer_id: str, at: datetime) -> Mapping[str, Any] | None:
+        return inbox().conversation_facts(self.workspace_id, customer_id, at)
 
     def time_zone(self, customer_id: str) -> ZoneInfo:
         facts = self.customer(customer_id)

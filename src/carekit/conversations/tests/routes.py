@@ -62,6 +62,11 @@ def _inbound(own, other) -> RouteCall:
     return RouteCall(f"/inbox/api-channels/{_channel(other).public_id}/messages", body)
 
 
+@route_case("POST", "/inbox/api-channels/{channel_id}/messages/{message_id}/delivered", scope="inbox:channel")
+def _delivered(own, other) -> RouteCall:
+    return RouteCall(f"/inbox/api-channels/{_channel(other).public_id}/messages/msg_x/delivered")
+
+
 @route_case("GET", "/inbox/conversations", scope="inbox:read")
 def _conversations(own, other) -> RouteCall:
     mine, theirs = conversation(own), conversation(other)

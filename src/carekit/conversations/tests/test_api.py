@@ -144,3 +144,37 @@ def test_a_canned_reply_reaches_the_webhook_receiver_signed(api, django_capture_
     )
     assert Message.objects.get(public_id=sent.json()["id"]).state == "sent"
     assert Conversation.objects.get(public_id=cid).first_response_at is not None
+
+
+def test_the_external_system_confirms_delivery_sent_to_delivered(api, django_capture_on_commit_callbacks):
+    from carekit.core.models import Event
+
+    with webhook_receiver([200]) as receiver:
+        ch = _channel(api, receiver.url)
+        cid = _post(api, ch["id"]).json()["conversation_id"]
+        queued = api.post(f"/inbox/conversations/{cid}/messages", {"text": "Not sent yet"}).json()["id"]
+        with django_capture_on_commit_callbacks(execute=True):
+            sent = api.post(f"/inbox/conversations/{cid}/messages", {"text": "On its way"}).json()["id"]
+    Message.objects.filter(public_id=queued).update(state="queued")  # its job has not run
+    url = f"/inbox/api-channels/{ch['id']}/messages/{{}}/delivered"
+
+    early = api.post(url.format(queued))
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "not_sent")
+    assert Message.objects.get(public_id=queued).state == "queued"
+
+    first = api.post(url.format(sent))
+    assert (first.status_code, first.json()) == (
+        200,
+        {"message_id": sent, "state": "delivered", "changed": True},
+    )
+    again = api.post(url.format(sent))
+    assert (again.status_code, again.json()["changed"]) == (200, False)
+    assert Message.objects.get(public_id=sent).state == "delivered"
+    changes = Event.objects.filter(type="conversations.message.delivery_changed", subject_id=sent)
+    assert [e.payload["state"] for e in changes.order_by("id")] == ["sent", "delivered"]
+
+    inbound_id = Message.objects.get(conversation__public_id=cid, direction="inbound").public_id
+    other = api.post(url.format(inbound_id))
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "not_outbound")
+    assert Message.objects.get(public_id=inbound_id).state == "received"
+    assert api.post(url.format("msg_unknown")).status_code == 404

@@ -144,3 +144,58 @@ def test_auto_away_after_idle_minutes(workspace):
         n = routing.agents_auto_away(actor=SYSTEM, at=timezone.now() + timedelta(minutes=16))
     assert n == 1
     assert routing.AgentState.objects.get(member_id=a.public_id).presence == Presence.AWAY
+
+
+def test_a_rule_on_tags_matches_the_customers_tags_too(workspace):
+    from carekit.customers.tests.factories import make_customer
+
+    vip_team = _team_of(workspace, [], name="VIP")
+    with transaction.atomic():
+        routing.rule_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="vip",
+            tags=["vip"],
+            team_id=vip_team.public_id,
+            priority="high",
+        )
+    vip = make_customer(workspace, first_name="Vera", tags=["vip"])
+    plain = make_customer(workspace, first_name="Petr")
+    routed = conversation(workspace, customer_id=vip.public_id)
+    other = conversation(workspace, customer_id=plain.public_id)
+    routed.refresh_from_db()
+    other.refresh_from_db()
+    assert (routed.team_id, routed.priority) == (vip_team.public_id, "high")
+    assert (other.team_id, other.priority) == ("", "normal")
+
+
+def test_a_rule_that_requires_a_skill_assigns_only_agents_with_it(workspace):
+    expert, novice = add_member(workspace), add_member(workspace)
+    team = _team_of(workspace, [expert, novice])
+    with transaction.atomic():
+        routing.rule_create(
+            actor=SYSTEM,
+            workspace=workspace,
+            name="returns",
+            keywords=["refund"],
+            team_id=team.public_id,
+            skill="returns",
+            position=0,
+        )
+        routing.rule_create(
+            actor=SYSTEM, workspace=workspace, name="rest", team_id=team.public_id, position=1
+        )
+    _online(workspace, expert, capacity=2, skills=["returns", "english"])
+    _online(workspace, novice, capacity=5)
+
+    needs = [conversation(workspace, text="I want a refund") for _ in range(3)]
+    plain = conversation(workspace, text="Where is my parcel?")
+    rows = {c.pk: Conversation.objects.get(pk=c.pk) for c in [*needs, plain]}
+    assert [rows[c.pk].required_skill for c in needs] == ["returns"] * 3
+    # the expert takes two (its capacity); the third waits although the novice has room
+    assert [rows[c.pk].assignee_id for c in needs] == [expert.public_id, expert.public_id, ""]
+    assert rows[plain.pk].assignee_id == novice.public_id
+
+    with transaction.atomic():
+        lifecycle.conversation_resolve(actor=SYSTEM, conversation=rows[needs[0].pk])
+    assert Conversation.objects.get(pk=needs[2].pk).assignee_id == expert.public_id

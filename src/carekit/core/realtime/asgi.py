@@ -37,14 +37,24 @@ class LifespanBindsLoop:
                 return
 
 
-def build_application(http_app: Any) -> Any:
-    return LifespanBindsLoop(
-        ProtocolTypeRouter(
-            {
-                "http": http_app,
-                "websocket": AllowedHostsOriginValidator(
-                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-                ),
-            }
-        )
-    )
+class _PublicFirst:
+    """Sockets whose path matches a public route go there; every other socket to the agent stack."""
+
+    def __init__(self, routes: list[Any], agent: Any) -> None:
+        self.routes = routes
+        self.public = URLRouter(routes)
+        self.agent = agent
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path_ = scope["path"].lstrip("/")
+        app = self.public if any(r.pattern.match(path_) for r in self.routes) else self.agent
+        await app(scope, receive, send)
+
+
+def build_application(http_app: Any, public_websockets: list[Any] | None = None) -> Any:
+    """`public_websockets`: routes for sockets opened from other sites (the chat widget on a shop's
+    pages); they skip the same-host origin check and the session, and check origin and identity
+    themselves."""
+    agent = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+    websocket = _PublicFirst(public_websockets, agent) if public_websockets else agent
+    return LifespanBindsLoop(ProtocolTypeRouter({"http": http_app, "websocket": websocket}))

@@ -230,3 +230,43 @@ def test_edit_details_and_channel_preference(workspace, mailbox, django_capture_
     client.post(f"/portal/{workspace.slug}/profile", bad)
     customer.refresh_from_db()
     assert list(customer.contacts.filter(kind="phone").values_list("value", flat=True)) == ["+79161234568"]
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_cabinet_shows_own_conversations_and_points_but_no_notes_or_unsent_messages(
+    workspace,
+    mailbox,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from carekit.conversations import services as inbox
+    from carekit.conversations.enums import DeliveryState
+    from carekit.conversations.models import Message
+    from carekit.conversations.tests.factories import inbound
+    from carekit.loyalty.tests.factories import account, program
+
+    customer = _seed(workspace)
+    other = make_customer(workspace, first_name="Other", emails=["other@example.org"])
+    conv = inbound(workspace, customer_id=customer.public_id, text="Where is Z-100, please?").conversation
+    inbound(workspace, thread="other", customer_id=other.public_id, text="Secret of another customer")
+    with transaction.atomic():
+        sent = inbox.message_send(actor=SYSTEM, conversation=conv, text="It ships tomorrow.")
+        unsent = inbox.message_send(actor=SYSTEM, conversation=conv, text="Draft that never left")
+        inbox.note_add(actor=SYSTEM, conversation=conv, author_id="", text="Internal: customer is VIP")
+    Message.objects.filter(pk=sent.pk).update(state=DeliveryState.SENT)
+    Message.objects.filter(pk=unsent.pk).update(state=DeliveryState.FAILED)
+    account(program(workspace), customer.public_id, available=150)
+    customer.refresh_from_db()
+
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/portal/{workspace.slug}/sign-in", {"email": SEEDED["email"]})
+    client.post(f"/portal/{workspace.slug}/sign-in/code", {"code": _code(mailbox.sent[-1])})
+    page = client.get(f"/portal/{workspace.slug}/").content.decode()
+    assert page.count(f'data-conversation="{conv.public_id}"') == 1
+    assert page.count("<li class=") == 2
+    assert "Where is Z-100, please?" in page
+    assert "It ships tomorrow." in page
+    for hidden in ("Draft that never left", "Internal: customer is VIP", "Secret of another customer"):
+        assert hidden not in page
+    assert 'data-available="150"' in page

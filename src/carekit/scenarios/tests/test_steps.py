@@ -126,7 +126,12 @@ def test_inbox_actions_use_the_port_and_the_local_stand_in_keeps_tasks(
     }
     scenario = factories.published(workspace, defn)
     cid = factories.customer(workspace)
-    emit_at(workspace, django_capture_on_commit_callbacks, STATUS, _order(cid, "paid"), FRI_20)
+    installed = ports.inbox()  # the inbox registers its port at start-up; first try the stand-in
+    public.register_inbox_port(ports.LocalInbox())
+    try:
+        emit_at(workspace, django_capture_on_commit_callbacks, STATUS, _order(cid, "paid"), FRI_20)
+    finally:
+        public.register_inbox_port(installed)
     run = Run.objects.get(scenario=scenario)
     assert run.trace.get(step="assign").outcome == "skipped"
     task = ScenarioTask.objects.get(run=run)
@@ -143,7 +148,7 @@ def test_inbox_actions_use_the_port_and_the_local_stand_in_keeps_tasks(
             self.requests.append(request)
             return ports.InboxResult("done", ref="cnv_1")
 
-        def conversation_facts(self, workspace_id, customer_id):
+        def conversation_facts(self, workspace_id, customer_id, at=None):
             return {"channel": "telegram", "sentiment": -0.8}
 
     fake = FakeInbox()
@@ -157,7 +162,7 @@ def test_inbox_actions_use_the_port_and_the_local_stand_in_keeps_tasks(
             FRI_20 + timedelta(hours=1),
         )
     finally:
-        public.register_inbox_port(ports.LocalInbox())
+        public.register_inbox_port(installed)
     assert [r.action for r in fake.requests] == ["conversation.assign", "task.create"]
     assert fake.requests[0].idempotency_key.startswith("scn:run_")
 

@@ -1,5 +1,6 @@
 """The bare Django endpoint `carekit bench inbox` compares the API channel with: one ~200-byte row,
-durably inserted before the 2xx answer, no auth, no domain logic. Mounted only with CAREKIT_PROBES=1."""
+durably inserted before the 2xx answer, no auth, no domain logic. Mounted only when the probe app is
+installed (CAREKIT_PROBES=1, or under test)."""
 
 from __future__ import annotations
 
