@@ -44,7 +44,7 @@ def erase(workspace_id: int, customer_id: str) -> None:
         att.file.delete(save=False)
         att.delete()
     message_ids = list(messages.values_list("public_id", flat=True))
-    messages.update(text=ERASED, html="")
+    messages.update(text=ERASED, html="", data={})
     Note.objects.filter(workspace_id=workspace_id, conversation__in=convs).update(text=ERASED)
     WebhookDelivery.objects.filter(workspace_id=workspace_id, event_public_id__in=message_ids).update(
         payload={}
@@ -52,7 +52,8 @@ def erase(workspace_id: int, customer_id: str) -> None:
     for conv in convs:
         conv.subject = ""
         conv.thread_key = f"erased:{conv.public_id}"
-        conv.save(update_fields=["subject", "thread_key"])
+        conv.pinned = {}  # the bot's summary quotes what the customer wrote
+        conv.save(update_fields=["subject", "thread_key", "pinned"])
 
 
 def erase_tasks(workspace_id: int, customer_id: str) -> None:

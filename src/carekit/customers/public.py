@@ -496,16 +496,6 @@ def identity_verified(workspace_id: int, customer_id: str) -> bool:
     return c.identities.filter(verified=True).exists() or c.contacts.filter(verified=True).exists()
 
 
-def host_token_identity(workspace_id: int, token: str) -> tuple[str, str] | None:
-    """The (kind, value) a valid host-site token asserts, or None."""
-    from carekit.customers.claims import InvalidToken, host_token_verify
-
-    try:
-        return host_token_verify(workspace_id, token)
-    except InvalidToken:
-        return None
-
-
 @dataclass(frozen=True)
 class ReturnStarted:
     return_id: str

@@ -261,3 +261,18 @@ def test_a_reopened_bot_resolution_is_not_contained(chat, workspace):
     c.send("а если не пришло?")
     d = Dialogue.objects.get(workspace=workspace)
     assert (d.reopened, d.state) == (True, "active")
+
+
+def test_erasure_removes_the_dialogue_and_the_pinned_summary(chat, workspace):
+    from carekit.customers.privacy import customer_erase
+
+    c = chat(ref="v-1")
+    c.send("позовите оператора, мой телефон +7 916 123-45-67")
+    conv = c.conversation()
+    assert conv.pinned["entities"] == [["phone", "+79161234567"]]
+    with transaction.atomic():
+        customer_erase(actor=SYSTEM, customer=flows.customer_row(conv.customer_id))
+    conv.refresh_from_db()
+    assert conv.pinned == {}
+    assert Dialogue.objects.filter(workspace=workspace).count() == 0
+    assert list(Message.objects.filter(conversation=conv).values_list("data", flat=True).distinct()) == [{}]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0004_macros'),
+        ('conversations', '0005_scripts_skills_preferences'),
     ]
 
     operations = [
