@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("carekit.ui.urls")),
     path("", include("carekit.loyalty.urls")),
     path("", include("carekit.conversations.urls")),
+    path("", include("carekit.channels.urls")),
 ]

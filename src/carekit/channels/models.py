@@ -58,3 +58,17 @@ class QuarantinedInput(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "channel", "status"], name="chq_ws_channel")]
         ordering = ["-pk"]
+
+
+class AdapterCursor(models.Model):
+    """Where an adapter that pulls from its provider stopped (e.g. Telegram's getUpdates offset), so a
+    restart neither skips nor repeats input. One row per channel and cursor name."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="cursors")
+    name = models.CharField(max_length=40)
+    value = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "name"], name="adapter_cursor_once")]

@@ -84,7 +84,7 @@ def attempt(message_id: int, *, now: datetime | None = None) -> str | None:
         state = DeliveryState.QUEUED
     else:
         state = DeliveryState.FAILED
-    delay = backoff_seconds(message.attempts)
+    delay = max(backoff_seconds(message.attempts), float(result.retry_after))
     done = timezone.now()
     with transaction.atomic(durable=True):
         Message.objects.filter(pk=message_id, state=DeliveryState.SENDING).update(
