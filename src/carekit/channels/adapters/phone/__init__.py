@@ -32,8 +32,17 @@ def _validate(config: dict[str, Any], secrets: dict[str, Any]) -> tuple[dict[str
     return config, secrets
 
 
+def _register() -> None:
+    from carekit.channels.adapters.phone.offers import PhoneSender
+    from carekit.core import outbound
+
+    if "phone" not in outbound.registered_channels():
+        outbound.register_sender(PhoneSender())
+
+
 ADAPTER = Adapter(
     kind="phone",
     config_keys=("number", "callback_sla_minutes"),
     validate=_validate,
+    register=_register,
 )
