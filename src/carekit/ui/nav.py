@@ -37,3 +37,4 @@ register(NavItem("supervisor", _("Supervisor"), "conversations:supervisor", scop
 register(NavItem("audit", _("Audit log"), "ui:audit", scope="audit:read", order=900))
 register(NavItem("dead_letters", _("Failed events"), "ui:dead_letters", scope="events:manage", order=910))
 register(NavItem("webhooks", _("Webhooks"), "ui:webhooks", scope="webhooks:manage", order=920))
+register(NavItem("channels", _("Channels"), "channels:list", scope="channels:manage", order=930))
