@@ -136,3 +136,27 @@ def sweep(*, now: datetime | None = None) -> int:
     for pk in due:
         deliver_message(pk)
     return len(due)
+
+
+def message_retry(*, actor: Actor, message: Message) -> bool:
+    """An agent sends a failed message again: back to queued with a fresh attempt budget, delivered
+    after commit. Runs inside the caller's transaction; False if the message is not failed."""
+    from carekit.conversations.services import _enqueue_delivery
+
+    now = timezone.now()
+    changed = Message.objects.filter(pk=message.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.QUEUED, attempts=0, next_attempt_at=now, last_error=""
+    )
+    if not changed:
+        return False
+    emit(
+        workspace_id=message.workspace_id,
+        type="conversations.message.retried",
+        subject_type="message",
+        subject_id=message.public_id,
+        actor=actor,
+        payload={"message_id": message.public_id, "conversation_id": message.conversation.public_id},
+    )
+    _enqueue_delivery(message.pk)
+    realtime.conversation_changed(message.conversation, kind="delivery", message_id=message.public_id)
+    return True
