@@ -88,7 +88,7 @@ def _fields(kind: str, channel: Channel | None, posted: dict[str, str] | None = 
 
 
 def _posted(request: HttpRequest, prefix: str) -> dict[str, str]:
-    return {k[len(prefix) :]: v.strip() for k, v in request.POST.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: str(v).strip() for k, v in request.POST.items() if k.startswith(prefix)}
 
 
 def _channel(p: Principal, channel_id: str) -> Channel:

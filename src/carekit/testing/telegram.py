@@ -198,7 +198,8 @@ def _parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[st
         files: dict[str, tuple[str, str, bytes]] = {}
         for part in msg.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            data = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
             filename = part.get_filename()
             if filename:
                 files[str(name)] = (filename, part.get_content_type(), data)

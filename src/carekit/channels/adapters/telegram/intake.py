@@ -86,7 +86,8 @@ def parse(update: dict[str, Any]) -> Parsed | tuple[str, str]:
     msg = update[kind]
     if not isinstance(msg, dict) or not isinstance(msg.get("chat"), dict) or "message_id" not in msg:
         return "malformed_update", "the message has no chat or message_id"
-    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+    raw_sender = msg.get("from")
+    sender: dict[str, Any] = raw_sender if isinstance(raw_sender, dict) else {}
     p = Parsed(
         update_id=update_id,
         chat_id=str(msg["chat"].get("id", "")),
