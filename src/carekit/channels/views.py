@@ -43,10 +43,16 @@ LABELS: dict[str, Any] = {
     "number": gettext_lazy("Phone number"),
     "callback_sla_minutes": gettext_lazy("Call back a missed call within (minutes)"),
 }
-CHOICES: dict[str, tuple[str, ...]] = {
-    "mode": ("webhook", "polling"),
-    "method": ("POST", "GET"),
-    "content_type": ("application/json", "application/x-www-form-urlencoded"),
+CHOICES: dict[str, tuple[tuple[str, Any], ...]] = {
+    "mode": (
+        ("webhook", gettext_lazy("Webhook: Telegram posts updates to Carekit")),
+        ("polling", gettext_lazy("Polling: Carekit fetches updates (getUpdates)")),
+    ),
+    "method": (("POST", "POST"), ("GET", "GET")),
+    "content_type": (
+        ("application/json", "application/json"),
+        ("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+    ),
 }
 TEXTAREAS = {"payload_template"}
 
@@ -134,7 +140,8 @@ def channel_new(request: HttpRequest, p: Principal, kind: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            return _detail(request, p, ch, secret=ch.secrets.get(services.SIGNING, ""), status=201)
+            _show_once(request, ch, ch.secrets.get(services.SIGNING, ""))
+            return redirect("channels:detail", channel_id=ch.public_id)
     return render(
         request,
         "channels/new.html",
@@ -149,16 +156,23 @@ def channel_new(request: HttpRequest, p: Principal, kind: str) -> HttpResponse:
     )
 
 
+ONCE = "channels.secret_once"
+
+
+def _show_once(request: HttpRequest, ch: Channel, secret: str, notice: str = "") -> None:
+    """The next page of this channel shows the secret (and notice), then it is gone: a redirect after
+    the POST keeps a reload from creating or rotating again."""
+    request.session[ONCE] = {"channel": ch.public_id, "secret": secret, "notice": notice}
+
+
 def _detail(
-    request: HttpRequest,
-    p: Principal,
-    ch: Channel,
-    *,
-    secret: str = "",
-    error: str = "",
-    notice: str = "",
-    status: int = 200,
+    request: HttpRequest, p: Principal, ch: Channel, *, error: str = "", notice: str = "", status: int = 200
 ) -> HttpResponse:
+    secret = ""
+    once = request.session.get(ONCE)
+    if once and once.get("channel") == ch.public_id:
+        del request.session[ONCE]
+        secret, notice = once.get("secret", ""), notice or once.get("notice", "")
     return render(
         request,
         "channels/detail.html",
@@ -205,7 +219,8 @@ def channel_rotate(request: HttpRequest, p: Principal, channel_id: str) -> HttpR
     notice = _("The new secret is shown once; the old one works for 24 more hours.")
     if ch.kind == ChannelKind.TELEGRAM and ch.is_active:
         notice += " " + _telegram_connect(ch)
-    return _detail(request, p, ch, secret=new, notice=notice)
+    _show_once(request, ch, new, notice)
+    return redirect("channels:detail", channel_id=ch.public_id)
 
 
 @require_POST
