@@ -265,3 +265,16 @@ def test_quick_replies_become_a_reply_keyboard_and_attachments_go_by_send_photo(
         "one_time_keyboard": True,
         "resize_keyboard": True,
     }
+
+
+def test_the_poll_command_fetches_once(workspace, double):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ch = _channel(workspace, double, mode="polling")
+    double.queue(UpdateBuilder().text(3, "from the command"))
+    out = StringIO()
+    call_command("telegram", "poll", "--once", stdout=out)
+    assert out.getvalue().strip() == f"{ch.public_id}: 1/1"
+    assert Message.objects.get().text == "from the command"
