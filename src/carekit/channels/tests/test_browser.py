@@ -120,3 +120,55 @@ def test_an_owner_sets_up_a_telegram_bot_in_russian_and_english(served):
                 ctx.close()
         finally:
             browser.close()
+
+
+def test_a_failed_telegram_reply_shows_its_error_and_retry_sends_it(served):
+    """In the inbox: the bot was blocked, the reply is marked not delivered with Telegram's error; the
+    agent retries once the customer unblocks it, and the reply goes out by sendMessage."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from carekit.testing.telegram import post_update
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with bot_api_double() as double, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+            ctx.add_cookies([{"name": "django_language", "value": "ru", "url": served}])
+            page = ctx.new_page()
+            _login(page, served)
+            page.goto(f"{served}/settings/channels/new/telegram/")
+            page.fill("#f-name", "Shop bot")
+            page.fill("#f-api_base_url", double.base_url)
+            page.fill("#f-bot_token", TOKEN)
+            page.click("main button[type=submit]:not(.secondary)")
+            secret = page.locator("#secret-once code").inner_text()
+            key = page.locator("dd.mono").first.inner_text()
+            status, body = post_update(served, key, secret, UpdateBuilder().text(4242, "Где мой заказ 1001?"))
+            assert (status, body["status"]) == (200, "received")
+            page.goto(f"{served}/inbox/?view=all")
+            page.click("text=Где мой заказ 1001?")
+            double.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+            page.fill("#reply-text", "Заказ уже в пути")
+            page.click("#reply-form button[type=submit]")
+            failed = page.locator(".delivery-failed")
+            deadline = time.monotonic() + 30
+            while failed.count() == 0 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                page.reload()
+            expect(failed).to_contain_text("bot was blocked by the user")
+            page.locator("details:has(#call-number) summary").click()
+            page.screenshot(path=str(ARTIFACTS / "inbox-failed-telegram-reply-ru.png"), full_page=True)
+            failed.locator("button").click()
+            expect(page.locator(".delivery-failed")).to_have_count(0, timeout=30_000)
+            deadline = time.monotonic() + 30
+            while len(double.calls_of("sendMessage")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            sent = double.calls_of("sendMessage")
+            assert [(c.params["chat_id"], c.params["text"]) for c in sent] == [
+                ("4242", "Заказ уже в пути"),
+                ("4242", "Заказ уже в пути"),
+            ]
+            ctx.close()
+        finally:
+            browser.close()
