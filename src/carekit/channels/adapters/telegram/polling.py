@@ -19,7 +19,9 @@ from carekit.channels.adapters.telegram.intake import api_for, process_update
 from carekit.channels.models import Channel
 
 CURSOR = "telegram.update_id"
-UPDATE_TYPES = ["message", "edited_message", "callback_query"]
+# Only what we turn into messages: edits and button callbacks would only fill the quarantine. Any
+# other type that still arrives is quarantined with its name.
+UPDATE_TYPES = ["message"]
 
 
 @dataclass(frozen=True)
