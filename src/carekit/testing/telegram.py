@@ -380,3 +380,62 @@ def post_update(
         return resp.status, (json.loads(data) if data else {})
     finally:
         conn.close()
+
+
+@dataclass
+class LoadResult:
+    statuses: dict[int, int]  # HTTP status -> count
+    latencies: list[float]  # seconds per request, in completion order
+    seconds: float  # wall time of the whole run
+
+
+def drive_webhook(
+    base_url: str,
+    public_key: str,
+    secret: str,
+    *,
+    clients: int = 8,
+    per_client: int = 100,
+    first_user_id: int = 10_000,
+) -> LoadResult:
+    """`clients` threads, each one Telegram user with its own keep-alive connection, post `per_client`
+    text updates to the webhook (what a `carekit bench channels` run needs for the Telegram adapter)."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    builder = UpdateBuilder()
+    lock = threading.Lock()
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+        try:
+            for i in range(per_client):
+                with lock:
+                    update = builder.text(first_user_id + n, f"bench message {i} from client {n}")
+                body = json.dumps(update).encode()
+                started = time.perf_counter()
+                conn.request(
+                    "POST",
+                    f"/hooks/telegram/{public_key}/",
+                    body=body,
+                    headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+                )
+                resp = conn.getresponse()
+                resp.read()
+                took = time.perf_counter() - started
+                with lock:
+                    statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                    latencies.append(took)
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return LoadResult(statuses, latencies, time.perf_counter() - started)

@@ -278,3 +278,50 @@ def test_the_poll_command_fetches_once(workspace, double):
     call_command("telegram", "poll", "--once", stdout=out)
     assert out.getvalue().strip() == f"{ch.public_id}: 1/1"
     assert Message.objects.get().text == "from the command"
+
+
+def test_the_benchmark_driver_posts_distinct_updates_from_concurrent_clients():
+    """`drive_webhook` against a stand-in receiver: every update arrives once, with the secret."""
+    import threading as th
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from carekit.testing.telegram import drive_webhook, free_port
+
+    seen: list[tuple[str, str, int, int]] = []
+    lock = th.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            update = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                seen.append(
+                    (
+                        self.path,
+                        self.headers["X-Telegram-Bot-Api-Secret-Token"],
+                        update["update_id"],
+                        update["message"]["chat"]["id"],
+                    )
+                )
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format, *args):
+            return
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    th.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = drive_webhook(f"http://127.0.0.1:{port}", "te_key", "s3cret", clients=4, per_client=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.statuses == {200: 20}
+    assert len(result.latencies) == 20
+    assert {(p, s) for p, s, _u, _c in seen} == {("/hooks/telegram/te_key/", "s3cret")}
+    assert len({u for _p, _s, u, _c in seen}) == 20
+    assert sorted({c for _p, _s, _u, c in seen}) == [10_000, 10_001, 10_002, 10_003]
