@@ -204,6 +204,22 @@ def test_a_deep_link_links_the_telegram_account_to_the_customer(workspace, doubl
     assert Conversation.objects.get(workspace=workspace).customer_id == known.customer_id
 
 
+@pytest.mark.parametrize(
+    ("text", "payload"),
+    [
+        ("/start", ""),
+        ("/start abc-1-x", "abc-1-x"),
+        ("/start@shop_bot abc-1-x", "abc-1-x"),
+        ("/started", None),
+    ],
+)
+def test_start_commands_are_recognised(text, payload):
+    from carekit.channels.adapters.telegram.intake import parse
+
+    parsed = parse(UpdateBuilder().text(1, text))
+    assert parsed.start_payload == payload
+
+
 def test_a_forged_deep_link_is_quarantined_and_links_nothing(workspace, double):
     ch = _channel(workspace, double)
     forged = "cus_aaaaaaaaaaaaaaaa-zzzzzz-AAAAAAAAAAAAAAAAAAAAAA"

@@ -113,7 +113,10 @@ def parse(update: dict[str, Any]) -> Parsed | tuple[str, str]:
             )
         )
     if p.text.startswith("/start") and (len(p.text) == 6 or p.text[6] in " @"):
-        p.start_payload = p.text[6:].strip().split("@")[0].strip() if len(p.text) > 6 else ""
+        rest = p.text[6:]
+        if rest.startswith("@"):  # "/start@shop_bot <payload>" in groups
+            rest = rest.partition(" ")[2]
+        p.start_payload = rest.strip()
     return p
 
 
