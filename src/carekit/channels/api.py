@@ -199,6 +199,10 @@ def channel_rotate(request: HttpRequest, channel_id: str):
         ch = _get(p.workspace_id, channel_id)
         secret = services.channel_rotate_secret(actor=p.actor, channel=ch)
     ch.refresh_from_db()
+    if ch.kind == "telegram" and ch.is_active:
+        from carekit.channels.adapters.telegram import polling
+
+        polling.webhook_register(ch)  # Telegram must present the new secret; a failure is the last error
     return {"id": ch.public_id, "secret": secret, "previous_valid_until": ch.previous_valid_until}
 
 

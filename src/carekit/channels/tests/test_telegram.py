@@ -341,3 +341,9 @@ def test_the_benchmark_driver_posts_distinct_updates_from_concurrent_clients():
     assert {(p, s) for p, s, _u, _c in seen} == {("/hooks/telegram/te_key/", "s3cret")}
     assert len({u for _p, _s, u, _c in seen}) == 20
     assert sorted({c for _p, _s, _u, c in seen}) == [10_000, 10_001, 10_002, 10_003]
+
+
+def test_rotating_the_secret_through_the_api_registers_the_new_one_with_telegram(api, double):
+    ch = _channel(api.workspace, double, webhook_base_url="https://care.example")
+    rotated = api.post(f"/channels/{ch.public_id}/rotate").json()
+    assert double.webhook["secret_token"] == rotated["secret"]
