@@ -21,7 +21,7 @@ from carekit.channels.models import Channel
 from carekit.core.api import Principal
 from carekit.core.errors import DomainError
 from carekit.core.models import Workspace
-from carekit.ui.shell import workspace_view
+from carekit.ui.public import workspace_view
 
 READ = "channels:read"
 MANAGE = "channels:manage"
