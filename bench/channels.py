@@ -6,7 +6,7 @@ Workload (PostgreSQL + Redis by default; one server configuration for every phas
 - api: `POST /api/v1/inbox/api-channels/{id}/messages` (JSON, `threads` channel threads);
 - email: `POST /channels/email/<key>/inbound`, one signed raw MIME mail per request, each a reply
   (In-Reply-To/References) in one of `threads` mail threads started during the warm-up;
-- telegram: `POST /channels/telegram/<key>/webhook` with the secret-token header, one Bot API `Update`
+- telegram: `POST /hooks/telegram/<key>/` with the secret-token header, one Bot API `Update`
   per request from one of `threads` chats;
 - widget: `clients` visitors on the widget's websocket, each message acked after it is stored.
 Every answer counts only when 2xx (HTTP) or an ack (websocket): the message is durably stored first.
@@ -128,7 +128,7 @@ def phase_setup(p: dict[str, Any]) -> dict[str, Any]:
                 workspace=ws,
                 kind="telegram",
                 name="Bench bot",
-                config={"mode": "webhook", "api_base": "http://127.0.0.1:9"},
+                config={"mode": "webhook", "api_base_url": "http://127.0.0.1:9"},
                 secrets={"bot_token": "123456:bench"},
             )
             paths.append("telegram")
@@ -193,7 +193,7 @@ def phase_telegram(p: dict[str, Any]) -> dict[str, Any]:
         ).encode()
 
     headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": p["telegram_secret"]}
-    return _closed_loop(p, f"/channels/telegram/{p['telegram_key']}/webhook", update, headers)
+    return _closed_loop(p, f"/hooks/telegram/{p['telegram_key']}/", update, headers)
 
 
 def phase_widget(p: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from carekit.accounts.api import router as accounts_router
 from carekit.bot.api import router as bot_router
+from carekit.channels.api import router as channels_router
 from carekit.conversations.api import router as conversations_router
 from carekit.core.api import WorkspaceAuth
 from carekit.core.api.errors import install_error_handlers
@@ -34,3 +35,4 @@ api.add_router("", knowledge_router)
 api.add_router("", bot_router)
 api.add_router("", conversations_router)
 api.add_router("", scenarios_router)
+api.add_router("", channels_router)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("channels/email/", include("carekit.channels.adapters.email.urls")),
     path("", include("carekit.channels.adapters.webchat.urls")),
     path("", include("carekit.bot.urls")),
+    path("", include("carekit.channels.urls")),
 ]
 
 if "carekit.core.probe" in settings.INSTALLED_APPS:

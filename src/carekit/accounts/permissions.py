@@ -36,6 +36,8 @@ SCOPES: dict[str, str] = {
     "scenarios:read": "See scenarios, versions, runs with their traces, experiments and templates",
     "scenarios:write": "Create scenarios, edit drafts, import, dry-run",
     "scenarios:publish": "Publish versions, use the kill switch, start and stop experiments",
+    "channels:read": "See channels, their health and quarantined input",
+    "channels:manage": "Create and configure channels, rotate their secrets, deactivate them",
 }
 
 _GRANTS: dict[Role, set[str]] = {Role.OWNER: {"*"}, Role.ADMIN: {"*"}}
@@ -73,6 +75,8 @@ _grant(Role.SUPERVISOR, "scenarios:*")
 _grant(Role.AGENT, "scenarios:read")
 _grant(Role.MARKETER, "scenarios:*")
 _grant(Role.ANALYST, "scenarios:read")
+# channels
+_grant(Role.SUPERVISOR, "channels:read")
 
 ROLE_SCOPES: dict[Role, frozenset[str]] = {role: frozenset(scopes) for role, scopes in _GRANTS.items()}
 

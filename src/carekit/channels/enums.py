@@ -12,7 +12,7 @@ class ChannelKind(models.TextChoices):
 
 
 class QuarantineStatus(models.TextChoices):
-    HELD = "held", _("Held")
+    HELD = "held", _("Held for review")
     DISMISSED = "dismissed", _("Dismissed")
     REPROCESSED = "reprocessed", _("Reprocessed")
 

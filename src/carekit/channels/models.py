@@ -121,3 +121,17 @@ class ImapCursor(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "mailbox"], name="imap_cursor_once")]
+
+
+class AdapterCursor(models.Model):
+    """Where an adapter that pulls from its provider stopped (e.g. Telegram's getUpdates offset), so a
+    restart neither skips nor repeats input. One row per channel and cursor name."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="cursors")
+    name = models.CharField(max_length=40)
+    value = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "name"], name="adapter_cursor_once")]

@@ -187,3 +187,42 @@ def quarantine(
         payload={"channel_id": channel.public_id, "quarantine_id": row.public_id, "reason": row.reason},
     )
     return row
+
+
+def cursor_get(channel: Channel, name: str) -> int:
+    from carekit.channels.models import AdapterCursor
+
+    row = AdapterCursor.objects.filter(channel=channel, name=name).values_list("value", flat=True).first()
+    return int(row or 0)
+
+
+def cursor_advance(channel: Channel, name: str, value: int) -> None:
+    """Move a pull cursor forward (never back: a slow poller finishing late must not rewind it)."""
+    from carekit.channels.models import AdapterCursor
+
+    row, created = AdapterCursor.objects.get_or_create(
+        channel=channel, name=name, defaults={"workspace_id": channel.workspace_id, "value": value}
+    )
+    if not created:
+        AdapterCursor.objects.filter(pk=row.pk, value__lt=value).update(
+            value=value, updated_at=timezone.now()
+        )
+
+
+def quarantine_dismiss(*, actor: Actor, item: QuarantinedInput) -> QuarantinedInput:
+    """An admin has seen a held input and lets it go (it stays listed as dismissed)."""
+    from carekit.channels.enums import QuarantineStatus
+
+    if item.status != QuarantineStatus.HELD:
+        return item
+    item.status = QuarantineStatus.DISMISSED
+    item.save(update_fields=["status"])
+    emit(
+        workspace_id=item.workspace_id,
+        type="channels.input.dismissed",
+        subject_type="channel",
+        subject_id=item.channel.public_id,
+        actor=actor,
+        payload={"channel_id": item.channel.public_id, "quarantine_id": item.public_id},
+    )
+    return item

@@ -87,7 +87,7 @@ def attempt(message_id: int, *, now: datetime | None = None) -> str | None:
         state = DeliveryState.QUEUED
     else:
         state = DeliveryState.FAILED
-    delay = backoff_seconds(message.attempts)
+    delay = max(backoff_seconds(message.attempts), float(result.retry_after))
     done = timezone.now()
     with transaction.atomic(durable=True):
         Message.objects.filter(pk=message_id, state=DeliveryState.SENDING).update(
@@ -170,5 +170,29 @@ def message_mark_delivered(*, actor: Actor, message: Message, at: datetime | Non
         },
         occurred_at=at,
     )
+    realtime.conversation_changed(message.conversation, kind="delivery", message_id=message.public_id)
+    return True
+
+
+def message_retry(*, actor: Actor, message: Message) -> bool:
+    """An agent sends a failed message again: back to queued with a fresh attempt budget, delivered
+    after commit. Runs inside the caller's transaction; False if the message is not failed."""
+    from carekit.conversations.services import _enqueue_delivery
+
+    now = timezone.now()
+    changed = Message.objects.filter(pk=message.pk, state=DeliveryState.FAILED).update(
+        state=DeliveryState.QUEUED, attempts=0, next_attempt_at=now, last_error=""
+    )
+    if not changed:
+        return False
+    emit(
+        workspace_id=message.workspace_id,
+        type="conversations.message.retried",
+        subject_type="message",
+        subject_id=message.public_id,
+        actor=actor,
+        payload={"message_id": message.public_id, "conversation_id": message.conversation.public_id},
+    )
+    _enqueue_delivery(message.pk)
     realtime.conversation_changed(message.conversation, kind="delivery", message_id=message.public_id)
     return True

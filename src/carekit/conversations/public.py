@@ -406,3 +406,75 @@ def customer_texts(workspace_id: int, conversation_id: str, limit: int = 20) -> 
         workspace_id=workspace_id, conversation__public_id=conversation_id, author_kind=AuthorKind.CUSTOMER
     ).order_by("pk")[:limit]
     return [m.text for m in rows]
+
+
+# --- for channel adapters and channel settings (appended for carekit.channels) ----------------------
+
+UNDELIVERED_STATES = ("queued", "sending", "failed")
+
+
+def undelivered_count(workspace_id: int, channel: str, channel_ref: str) -> int:
+    """Outbound messages of one channel instance not (yet) handed to the provider: queued, being sent
+    or failed. Shown on the channel's health page."""
+    from carekit.conversations.models import Message
+
+    return Message.objects.filter(
+        workspace_id=workspace_id, channel_key=f"{channel}:{channel_ref}", state__in=UNDELIVERED_STATES
+    ).count()
+
+
+def message_attachments(workspace_id: int, message_id: str) -> list[NewAttachment]:
+    """The files of one message (an outbound sender reads them to upload; read at send time only)."""
+    from carekit.conversations.models import Attachment
+
+    out = []
+    for att in Attachment.objects.filter(workspace_id=workspace_id, message__public_id=message_id).order_by(
+        "pk"
+    ):
+        with att.file.open("rb") as fh:
+            out.append(NewAttachment(att.filename, att.content_type, fh.read()))
+    return out
+
+
+def open_tasks(workspace_id: int, *, customer_id: str, kind: str = "", source: str = "") -> list[str]:
+    """Ids of the customer's open tasks, oldest first (optionally of one kind and source)."""
+    from carekit.conversations.models import Task
+
+    qs = Task.objects.filter(workspace_id=workspace_id, customer_id=customer_id, status="open")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if source:
+        qs = qs.filter(source=source)
+    return list(qs.order_by("pk").values_list("public_id", flat=True))
+
+
+def task_done(*, actor: Actor, workspace_id: int, task_id: str) -> bool:
+    """Complete an open task; False if it is unknown in this workspace or no longer open."""
+    from carekit.conversations.models import Task
+
+    task = Task.objects.select_for_update().filter(workspace_id=workspace_id, public_id=task_id).first()
+    if task is None or task.status != "open":
+        return False
+    worktasks.task_complete(actor=actor, task=task)
+    return True
+
+
+def note_add(*, actor: Actor, workspace_id: int, conversation_id: str, text: str, author_id: str = "") -> str:
+    """An internal note on a conversation (e.g. a logged phone call); returns its id, "" if unknown."""
+    conv = Conversation.objects.filter(workspace_id=workspace_id, public_id=conversation_id).first()
+    if conv is None:
+        return ""
+    return services.note_add(actor=actor, conversation=conv, author_id=author_id, text=text).public_id
+
+
+def latest_conversation(workspace_id: int, *, channel: str, channel_ref: str, thread_key: str) -> str:
+    """The id of a thread's newest conversation ("" if none): a channel logs events into it."""
+    row = (
+        Conversation.objects.filter(
+            workspace_id=workspace_id, channel=channel, channel_ref=channel_ref, thread_key=thread_key
+        )
+        .order_by("-pk")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    return row or ""

@@ -11,6 +11,9 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/thread/", views.thread, name="thread"),
     path("inbox/c/<str:conversation_id>/reply/", views.reply, name="reply"),
     path("inbox/c/<str:conversation_id>/note/", views.note, name="note"),
+    path(
+        "inbox/c/<str:conversation_id>/m/<str:message_id>/retry/", views.message_retry, name="message_retry"
+    ),
     path("inbox/c/<str:conversation_id>/action/", views.action, name="action"),
     path("inbox/c/<str:conversation_id>/canned/<str:canned_id>/", views.canned_fill, name="canned_fill"),
     path(

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from carekit.accounts import public as accounts
 from carekit.conversations import (
+    delivery,
     lifecycle,
     notify,
     public,
@@ -262,6 +263,19 @@ def reply(request: HttpRequest, p: Principal, conversation_id: str) -> HttpRespo
             )
     except DomainError as exc:
         return _fail(request, p, conv, exc)
+    return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def message_retry(request: HttpRequest, p: Principal, conversation_id: str, message_id: str) -> HttpResponse:
+    """Send a failed outbound message again (the thread shows the failure and this action)."""
+    conv = _conv(p, conversation_id)
+    message = conv.messages.filter(public_id=message_id, direction="outbound").first()
+    if message is None:
+        raise Http404
+    with transaction.atomic(durable=True):
+        delivery.message_retry(actor=p.actor, message=message)
     return _after_write(request, p, conv)
 
 

@@ -44,6 +44,7 @@ class SendResult:
     provider_id: str = ""
     error: str = ""
     retryable: bool = False
+    retry_after: int = 0  # seconds the provider asked us to wait (e.g. Telegram's 429)
 
 
 class OutboundSender(Protocol):

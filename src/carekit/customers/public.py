@@ -592,3 +592,30 @@ def verification_check(*, actor: Actor, workspace_id: int, claim_id: str, code: 
         return None
     done = claim_verify(actor=actor, workspace=Workspace.objects.get(pk=workspace_id), claim=claim, code=code)
     return done.customer.public_id if done.customer is not None else None
+
+
+# --- identities Carekit verified itself (appended for carekit.channels) ----------------------------
+
+
+def identity_attach_verified(
+    *, actor: Actor, workspace_id: int, customer_id: str, kind: str, value: str
+) -> bool:
+    """Attach a channel identity that Carekit has verified on the customer's behalf, e.g. the Telegram
+    user who opened a deep link Carekit signed for this customer. As with a host-site token, a profile
+    that already held the identity is merged into this one. False if the profile is not active."""
+    from carekit.customers import normalize
+    from carekit.customers.merge import customer_merge
+    from carekit.customers.models import Identity
+
+    c = _follow(workspace_id, customer_id)
+    if c is None or c.status != CustomerStatus.ACTIVE:
+        return False
+    kind, value = normalize.identity(kind, value, region=_services.region_of(workspace_id))
+    held = Identity.objects.select_related("customer").filter(
+        workspace_id=workspace_id, kind=kind, value=value
+    )
+    other = held.exclude(customer=c).first()
+    if other is not None and other.customer.status == CustomerStatus.ACTIVE:
+        customer_merge(actor=actor, survivor=c, merged=other.customer, reason="verified_identity")
+    _services.identity_link(actor=actor, customer=c, kind=kind, value=value, verified=True, strict=False)
+    return True

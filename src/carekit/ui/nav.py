@@ -38,3 +38,4 @@ register(NavItem("audit", _("Audit log"), "ui:audit", scope="audit:read", order=
 register(NavItem("dead_letters", _("Failed events"), "ui:dead_letters", scope="events:manage", order=910))
 register(NavItem("webhooks", _("Webhooks"), "ui:webhooks", scope="webhooks:manage", order=920))
 register(NavItem("bot", _("Bot"), "bot:measures", scope="bot:read", order=45))
+register(NavItem("channels", _("Channels"), "channels:list", scope="channels:manage", order=930))
