@@ -129,7 +129,7 @@ def phase_setup(p: dict[str, Any]) -> dict[str, Any]:
                 kind="telegram",
                 name="Bench bot",
                 config={"mode": "webhook", "api_base_url": "http://127.0.0.1:9"},
-                secrets={"bot_token": "123456:bench"},
+                secrets={"bot_token": "123456:AAHbenchBENCHbenchBENCHbenchBENCHb"},
             )
             paths.append("telegram")
             out["telegram_key"] = bot.public_key
