@@ -10,8 +10,10 @@ Quick replies travel in the outbound message's `data["quick_replies"]`; a button
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, replace
 
+from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -44,6 +46,33 @@ LOW_CONFIDENCE = 0.35
 WORD = re.compile(r"[^\W\d_]{2,}")
 EMAIL = re.compile(r"\S+@\S+")
 CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+
+_ON_CACHE: dict[int, tuple[float, bool]] = {}
+
+
+def bot_on_anywhere(workspace_id: int) -> bool:
+    """Whether the workspace has the bot on for any channel, remembered per process for
+    WEBHOOK_INTEREST_CACHE_SECONDS: the inbound-message handler declines events at emit time where the
+    bot is off, so those messages get no delivery row at all."""
+    ttl = settings.WEBHOOK_INTEREST_CACHE_SECONDS
+    now = time.monotonic()
+    hit = _ON_CACHE.get(workspace_id)
+    if ttl > 0 and hit is not None and hit[0] > now:
+        return hit[1]
+    channels = (
+        BotSettings.objects.filter(workspace_id=workspace_id)
+        .values_list("enabled_channels", flat=True)
+        .first()
+    )
+    on = bool(channels)
+    if ttl > 0:
+        _ON_CACHE[workspace_id] = (now + ttl, on)
+    return on
+
+
+def forget(workspace_id: int) -> None:
+    _ON_CACHE.pop(workspace_id, None)
 
 
 def bot_enabled(workspace_id: int, channel: str) -> bool:

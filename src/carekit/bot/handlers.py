@@ -17,7 +17,11 @@ from carekit.core.models import Event
 REOPEN_WINDOW = timedelta(hours=72)
 
 
-@subscribe("conversations.message.received", name="bot.on_message_received")
+@subscribe(
+    "conversations.message.received",
+    name="bot.on_message_received",
+    wants=lambda workspace_id, _type: dialogues.bot_on_anywhere(workspace_id),
+)
 def on_message_received(event: Event) -> None:
     dialogues.handle(event.workspace_id, str(event.payload.get("message_id", "")))
 

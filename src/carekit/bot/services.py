@@ -200,6 +200,9 @@ def bot_settings_update(
     channels = sorted({c.strip() for c in enabled_channels if c.strip()})
     if any(len(c) > 30 for c in channels):
         raise BotError(_("A channel kind has at most 30 characters."), field="enabled_channels")
+    from carekit.bot import dialogues
+
+    dialogues.forget(workspace.pk)
     row, _created = BotSettings.objects.update_or_create(
         workspace=workspace,
         defaults={

@@ -136,3 +136,19 @@ def test_a_host_token_proves_the_identity(workspace):
         )
     assert r.customer_id == owner
     assert customers.identity_verified(workspace.pk, owner) is True
+
+
+def test_where_the_bot_is_off_an_inbound_message_gets_no_bot_delivery(workspace, settings):
+    from carekit.conversations.tests.factories import inbound
+    from carekit.core.models import EventDelivery
+
+    settings.WEBHOOK_INTEREST_CACHE_SECONDS = 60  # the per-process memory is on, as in production
+
+    def bot_rows() -> int:
+        return EventDelivery.objects.filter(handler="bot.on_message_received").count()
+
+    inbound(workspace, text="Hello")
+    assert bot_rows() == 0
+    flows.bot_on(workspace)  # turning the bot on forgets what this process remembered
+    inbound(workspace, thread="t-2", text="Hello again")
+    assert bot_rows() == 1
