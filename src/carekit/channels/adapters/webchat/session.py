@@ -119,6 +119,16 @@ def open_session(
                     )
                 except DomainError:
                     ref = None
+                if ref is not None:
+                    # The host site signed this identity with the channel's secret: it is proven, so
+                    # the bot may show this customer's orders (as with a workspace host token).
+                    customers.identity_attach_verified(
+                        actor=ACTOR,
+                        workspace_id=channel.workspace_id,
+                        customer_id=ref.customer_id,
+                        kind=asserted.kind,
+                        value=asserted.value,
+                    )
                 if ref is not None and asserted.name:
                     customers.visitor_name_set(
                         actor=ACTOR,
