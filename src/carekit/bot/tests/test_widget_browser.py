@@ -50,7 +50,8 @@ def test_order_status_verification_return_and_hand_off_through_the_widget(served
     assert returns == "1"
 
     _send(page, "позовите оператора")
-    expect(page.locator("#ck-messages .msg.outbound")).to_have_count(3, timeout=20_000)  # status, return, hand-off
+    # three answers: the status, the return, the hand-off
+    expect(page.locator("#ck-messages .msg.outbound")).to_have_count(3, timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / "bot-ru-verified.png"))
 
     agent = _agent(browser, served.base)
