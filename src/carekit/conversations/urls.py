@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/c/<str:conversation_id>/", views.conversation_page, name="conversation"),
     path("inbox/c/<str:conversation_id>/thread/", views.thread, name="thread"),
     path("inbox/c/<str:conversation_id>/reply/", views.reply, name="reply"),
+    path("inbox/c/<str:conversation_id>/typing/", views.typing, name="typing"),
     path("inbox/c/<str:conversation_id>/note/", views.note, name="note"),
     path(
         "inbox/c/<str:conversation_id>/m/<str:message_id>/retry/", views.message_retry, name="message_retry"

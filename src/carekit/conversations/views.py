@@ -37,6 +37,7 @@ from carekit.conversations import (
 from carekit.conversations.enums import ConversationStatus, Presence, Priority
 from carekit.conversations.models import Conversation, Macro, Message
 from carekit.conversations.search import search_messages
+from carekit.core import outbound
 from carekit.core.api import Principal
 from carekit.core.api.auth import WorkspaceAuth
 from carekit.core.errors import DomainError
@@ -264,6 +265,20 @@ def reply(request: HttpRequest, p: Principal, conversation_id: str) -> HttpRespo
     except DomainError as exc:
         return _fail(request, p, conv, exc)
     return _after_write(request, p, conv)
+
+
+@require_POST
+@workspace_view("inbox:write")
+def typing(request: HttpRequest, p: Principal, conversation_id: str) -> HttpResponse:
+    """The composer is being typed in: the customer sees "typing…" where the channel can show it."""
+    conv = _conv(p, conversation_id)
+    shown = outbound.typing(
+        workspace_id=p.workspace_id,
+        channel=conv.channel,
+        channel_ref=conv.channel_ref,
+        customer_id=conv.customer_id,
+    )
+    return HttpResponse(status=204 if shown else 202)
 
 
 @require_POST

@@ -77,6 +77,18 @@ def registered_channels() -> list[str]:
     return sorted(_SENDERS)
 
 
+def typing(*, workspace_id: int, channel: str, channel_ref: str, customer_id: str) -> bool:
+    """Tell the customer an agent is typing, where the channel's sender can (a sender may define
+    `typing(workspace_id, channel_ref, customer_id)`); best effort, nothing is stored. False when the
+    channel has no such capability."""
+    sender = _SENDERS.get(channel)
+    notify = getattr(sender, "typing", None)
+    if notify is None:
+        return False
+    notify(workspace_id, channel_ref, customer_id)
+    return True
+
+
 def send(message: OutboundMessage) -> SendResult:
     """Send through the registered sender. Call after commit (from a job or an on_commit hook)."""
     return get_sender(message.channel).send(message)

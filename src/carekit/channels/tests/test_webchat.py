@@ -358,3 +358,27 @@ def test_an_agent_reply_is_pushed_to_the_visitors_group(monkeypatch):
         {"type": push.PUSH, "message_id": reply.public_id},
     )
     assert [m["text"] for m in sessions.state(s)["history"]] == ["Hello", "Hi! How can I help?"]
+
+
+def test_the_agent_typing_is_shown_to_the_visitor_and_other_channels_answer_202(monkeypatch):
+    from carekit.accounts.enums import Role
+    from carekit.bot.tests.flows import signed_in
+    from carekit.conversations.tests.factories import conversation
+    from carekit.testing.tenants import add_member
+
+    ws = make_workspace()
+    ch = make_channel(ws)
+    s = sessions.open_session(public_key=ch.public_key, ip="10.0.0.1")
+    msg, _ = sessions.send_message(s, client_id="c-typ-0001", text="Hello")
+    pushed: list[tuple[list[str], dict]] = []
+    monkeypatch.setattr(push, "publish_now", lambda groups, message: pushed.append((groups, message)))
+    agent = signed_in(add_member(ws, Role.AGENT), ws)
+
+    resp = agent.post(f"/inbox/c/{msg['conversation_id']}/typing/")
+    assert resp.status_code == 204
+    assert pushed == [([push.group_for(ch.public_id, s.customer_id)], {"type": push.TYPING})]
+
+    other = conversation(ws)  # the API channel cannot show typing: accepted, nothing sent
+    assert agent.post(f"/inbox/c/{other.public_id}/typing/").status_code == 202
+    assert len(pushed) == 1
+    assert Client().post(f"/inbox/c/{other.public_id}/typing/").status_code in (302, 403)

@@ -167,6 +167,8 @@ def test_visitor_writes_agent_replies_live_and_history_survives_a_reload(served:
     conv = _conversation_of(served, "Hello! Is the wool coat in stock in size M?")
     agent.goto(f"{served.base}/inbox/c/{conv}/")
     expect(agent.locator("#thread")).to_contain_text("Is the wool coat in stock in size M?")
+    agent.locator("#reply-text").press_sequentially("Yes")  # the visitor sees the agent typing
+    expect(page.locator("#ck-typing")).to_be_visible(timeout=10_000)
     agent.fill("#reply-text", "Yes, size M is in stock. Shall I reserve one for you?")
     agent.click("#send")
 

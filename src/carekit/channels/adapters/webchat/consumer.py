@@ -158,6 +158,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except sessions.WidgetError as err:
             await self._error(err, client_id)
 
+    async def webchat_typing(self, event: dict[str, Any]) -> None:
+        if self.session is not None and self.session.customer_id:
+            await self.send_json({"type": "typing"})
+
     async def webchat_push(self, event: dict[str, Any]) -> None:
         s = self.session
         if s is None or not s.customer_id:

@@ -17,6 +17,7 @@ from carekit.core.realtime.publish import publish_now
 
 KIND = "webchat"
 PUSH = "webchat.push"  # the consumer's handler method is webchat_push
+TYPING = "webchat.typing"  # ... and webchat_typing
 
 
 def group_for(channel_public_id: str, customer_id: str) -> str:
@@ -49,6 +50,11 @@ class WebchatSender:
         _publish(channel.public_id, customer_id, message.idempotency_key)
         services.note_outbound(channel)
         return outbound.SendResult(ok=True, provider_id=f"wc:{message.idempotency_key}")
+
+    def typing(self, workspace_id: int, channel_ref: str, customer_id: str) -> None:
+        """An agent is typing in this customer's conversation: the visitor's sockets show it a moment."""
+        if channel_ref and customer_id:
+            publish_now([group_for(channel_ref, customer_id)], {"type": TYPING})
 
 
 def register() -> None:

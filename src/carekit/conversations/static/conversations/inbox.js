@@ -54,6 +54,23 @@
     });
   }
 
+  // typing: tell the customer (where the channel can show it), at most every 3 seconds
+  var composer = document.getElementById("reply-text");
+  if (composer && composer.dataset.typingUrl) {
+    var lastTyping = 0;
+    composer.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastTyping < 3000) { return; }
+      lastTyping = now;
+      var token = composer.form && composer.form.querySelector("input[name=csrfmiddlewaretoken]");
+      fetch(composer.dataset.typingUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": token ? token.value : "" },
+      }).catch(function () {});
+    });
+  }
+
   // keyboard shortcuts (not while typing)
   var pendingG = false;
   var selected = -1;
