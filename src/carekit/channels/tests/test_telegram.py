@@ -281,6 +281,27 @@ def test_quick_replies_become_a_reply_keyboard_and_attachments_go_by_send_photo(
         "one_time_keyboard": True,
         "resize_keyboard": True,
     }
+    # the bot's channel-neutral quick replies (OutboundMessage.data) become the same keyboard
+    result = outbound.send(
+        outbound.OutboundMessage(
+            workspace_id=workspace.pk,
+            channel="telegram",
+            to="12",
+            body="Чем помочь?",
+            message_class=outbound.MessageClass.REPLY,
+            data={
+                "quick_replies": [
+                    {"title": "Где мой заказ?", "payload": "x"},
+                    {"title": "Оператор", "payload": "/op"},
+                ]
+            },
+        )
+    )
+    assert result.ok
+    assert double.calls_of("sendMessage")[-1].params["reply_markup"]["keyboard"] == [
+        [{"text": "Где мой заказ?"}],
+        [{"text": "Оператор"}],
+    ]
 
 
 def test_the_poll_command_fetches_once(workspace, double):

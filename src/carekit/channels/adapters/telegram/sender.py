@@ -23,12 +23,18 @@ def channel_for(message: outbound.OutboundMessage, kind: str) -> Channel | None:
 
 
 def reply_markup(message: outbound.OutboundMessage) -> dict[str, Any] | None:
+    # The channel-neutral field (the bot's quick replies: a tap sends the title back as the customer's
+    # text), else the header.
+    quick = (message.data or {}).get("quick_replies") or []
     raw = message.headers.get(QUICK_REPLIES_HEADER, "")
-    if not raw:
+    if not quick and not raw:
         return None
     try:
-        labels = [str(x)[:64] for x in json.loads(raw) if str(x).strip()]
-    except (ValueError, TypeError):
+        if quick:
+            labels = [str(q.get("title", ""))[:64] for q in quick if str(q.get("title", "")).strip()]
+        else:
+            labels = [str(x)[:64] for x in json.loads(raw) if str(x).strip()]
+    except (ValueError, TypeError, AttributeError):
         return None
     if not labels:
         return None
