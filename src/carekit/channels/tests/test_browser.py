@@ -4,11 +4,7 @@ sees a quarantined update with its reason; screenshots in Russian and English un
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,53 +12,20 @@ import pytest
 from django.conf import settings
 
 from carekit.demo.public import DEMO_PASSWORD
+from carekit.testing.browser import CHROMIUM_ARGS, demo_server
 from carekit.testing.telegram import TOKEN, UpdateBuilder, bot_api_double, free_port
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 OWNER = "anna.volkova@wardrobe.demo"
 
 pytestmark = [pytest.mark.browser]
 
 
-def _cli(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "carekit.cli", *args], env=env, check=True, capture_output=True)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
-    env.update(
-        {
-            "CAREKIT_VAR_DIR": str(tmp_path / "var"),
-            "CAREKIT_ENV": "dev",
-            "DEBUG": "0",
-            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
-        }
-    )
-    _cli("migrate", "--noinput", env=env)
-    _cli("demo", env=env)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp_path / "serve.log").read_text()) from None
-                time.sleep(0.2)
+    extra = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32"}
+    with demo_server(tmp_path, extra, port=free_port()) as (base, _env):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
 
 
 def _login(page, base: str) -> None:

@@ -5,9 +5,6 @@ test-artifacts/."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +17,7 @@ from carekit.channels.tests import email_mail as mails
 from carekit.channels.tests.email_servers import free_port
 from carekit.core.webhooks import signing
 from carekit.demo.public import DEMO_PASSWORD
+from carekit.testing.browser import cli, demo_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
@@ -38,46 +36,13 @@ print(json.dumps({"key": ch.public_key, "secret": ch.secrets["signing"]}))
 """
 
 
-def _cli(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "carekit.cli", *args], env=env, check=True, capture_output=True
-    )
-    return done.stdout.decode()
+_cli = cli
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
-    env.update({"CAREKIT_VAR_DIR": str(tmp_path / "var"), "CAREKIT_ENV": "dev", "DEBUG": "0"})
-    # attachments are stored under the working directory (MEDIA_ROOT is unset): keep them in tmp
-    (tmp_path / "var").mkdir()
-    _cli("migrate", "--noinput", env=env)
-    _cli("demo", env=env)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-        cwd=env["CAREKIT_VAR_DIR"],
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp_path / "serve.log").read_text()) from None
-                time.sleep(0.2)
+    with demo_server(tmp_path, port=free_port()) as (base, env):
         yield base, env
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
 
 
 def test_the_agent_sees_an_email_with_its_cc_in_english_and_russian(served):

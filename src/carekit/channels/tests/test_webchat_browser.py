@@ -8,13 +8,11 @@ until the one-time code is entered. Screenshots (ru, en) are kept under test-art
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +20,9 @@ import pytest
 from django.conf import settings
 
 from carekit.demo.public import DEMO_PASSWORD
+from carekit.testing.browser import CHROMIUM_ARGS, demo_server
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "webchat"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 AGENT = "maria.sokolova@wardrobe.demo"
 PORTS = range(18100, 18150)  # this helper's port range
 
@@ -77,36 +75,8 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("webchat")
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
-    env.update({"CAREKIT_VAR_DIR": str(tmp / "var"), "CAREKIT_ENV": "dev", "DEBUG": "0"})
-    for args in (("migrate", "--noinput"), ("demo",)):
-        subprocess.run([sys.executable, "-m", "carekit.cli", *args], env=env, check=True, capture_output=True)
-    port = _free_port()
-    log = (tmp / "serve.log").open("w")
-    # run from the scratch directory: uploaded attachments land under its MEDIA_ROOT (the cwd by default)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-        cwd=tmp,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp / "serve.log").read_text()) from None
-                time.sleep(0.2)
+    with demo_server(tmp, port=_free_port()) as (base, env):
         yield Served(base, env, tmp / "var")
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
 
 
 @pytest.fixture

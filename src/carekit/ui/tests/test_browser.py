@@ -8,21 +8,16 @@ Screenshots of both languages, desktop and phone, are kept under test-artifacts/
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from carekit.core.realtime.testing import free_port
 from carekit.core.webhooks.testing import webhook_receiver
 from carekit.demo.public import DEMO_PASSWORD
+from carekit.testing.browser import demo_server
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -58,46 +53,12 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input:not([type=hidden])
   .map(el => el.outerHTML)"""
 
 
-def _cli(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "carekit.cli", *args], env=env, check=True, capture_output=True)
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "HUEY_IMMEDIATE"}}
-    env.update(
-        {
-            "CAREKIT_VAR_DIR": str(tmp_path / "var"),
-            "CAREKIT_ENV": "dev",
-            "DEBUG": "0",
-            # the webhook receiver below listens on loopback; one attempt, so a 500 fails at once
-            "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32",
-            "WEBHOOK_MAX_ATTEMPTS": "1",
-        }
-    )
-    _cli("migrate", "--noinput", env=env)
-    _cli("demo", env=env)
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "carekit.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError((tmp_path / "serve.log").read_text()) from None
-                time.sleep(0.2)
+    # the webhook receiver below listens on loopback; one attempt, so a 500 fails at once
+    extra = {"WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1/32", "WEBHOOK_MAX_ATTEMPTS": "1"}
+    with demo_server(tmp_path, extra) as (base, _env):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
 
 
 def _login(page, base: str, email: str, screenshot: str = "") -> None:
