@@ -3,17 +3,19 @@
 Why one helper: the in-memory channel layer is not thread-safe. On-commit callbacks run in a sync
 thread (a request's worker thread or a job thread), and `async_to_sync(group_send)` from there delayed
 or lost messages (ARCHITECTURE.md section 7). So for the in-memory layer the send is scheduled on the
-server's own event loop with `run_coroutine_threadsafe`; channels-redis is safe from any thread.
+server's own event loop with `run_coroutine_threadsafe`. channels-redis sends go, in order, through one
+long-lived loop per process (the server's, else a daemon thread's), so its connection pool is reused and
+the caller never waits for Redis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -96,9 +98,62 @@ def publish_now(groups: list[str], message: dict[str, Any]) -> None:
         if isinstance(layer, InMemoryChannelLayer):
             _publish_in_memory(layer, groups, message)
         else:
-            async_to_sync(_send_all)(layer, groups, message)
+            loop = _server_loop if _server_loop is not None and not _server_loop.is_closed() else None
+            _publisher(loop or _background_loop()).submit(layer, groups, message)
     except Exception:  # real-time is best effort: the committed data is the truth; clients refetch
         logger.exception("publishing a UI event to %d group(s) failed", len(groups))
+
+
+class _Publisher:
+    """Sends in submission order on one long-lived event loop, so channels-redis keeps its connection
+    pool (a fresh `async_to_sync` loop per call opened a new Redis connection per event) and the calling
+    thread (a request, a job) never waits for Redis."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[Any, list[str], dict[str, Any]]] | None = None
+
+    def submit(self, layer: Any, groups: list[str], message: dict[str, Any]) -> None:
+        self.loop.call_soon_threadsafe(self._put, (layer, groups, message))
+
+    def _put(self, item: tuple[Any, list[str], dict[str, Any]]) -> None:
+        if self.queue is None:
+            self.queue = asyncio.Queue()
+            self.loop.create_task(self._drain())
+        self.queue.put_nowait(item)
+
+    async def _drain(self) -> None:
+        assert self.queue is not None
+        while True:
+            layer, groups, message = await self.queue.get()
+            try:
+                await _send_all(layer, groups, message)
+            except Exception:  # best effort, as below
+                logger.exception("publishing a UI event to %d group(s) failed", len(groups))
+
+
+_publishers: dict[int, _Publisher] = {}
+_bg_loop: asyncio.AbstractEventLoop | None = None
+_bg_lock = threading.Lock()
+
+
+def _publisher(loop: asyncio.AbstractEventLoop) -> _Publisher:
+    with _bg_lock:
+        pub = _publishers.get(id(loop))
+        if pub is None or pub.loop is not loop:
+            pub = _publishers[id(loop)] = _Publisher(loop)
+        return pub
+
+
+def _background_loop() -> asyncio.AbstractEventLoop:
+    """A process without a websocket server (a worker, a command) publishes from one daemon thread's loop."""
+    global _bg_loop
+    with _bg_lock:
+        if _bg_loop is None or _bg_loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="carekit-realtime", daemon=True).start()
+            _bg_loop = loop
+        return _bg_loop
 
 
 def _publish_in_memory(layer: InMemoryChannelLayer, groups: list[str], message: dict[str, Any]) -> None:
